@@ -1,0 +1,1 @@
+//! lantern-aggregator: the district aggregator.

@@ -1,0 +1,1 @@
+//! lantern-node: the school node.

@@ -1,0 +1,1 @@
+//! lantern-policies: policy schema, DP release mechanics and the sealed release envelope.

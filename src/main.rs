@@ -1,0 +1,2 @@
+//! The `lantern` binary: command-line parsing and dispatch only.
+fn main() {}
