@@ -1,1 +1,7 @@
-//! lantern-policies: policy schema, DP release mechanics and the sealed release envelope.
+//! lantern-policies: the contract between a school node and the district aggregator — the policy
+//! files and their validation, the differential-privacy release mechanics (OpenDP), and the sealed
+//! release envelope.
+
+pub mod policy_file;
+
+pub use policy_file::{Diagnostic, PolicyHash, PolicySource};
