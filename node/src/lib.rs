@@ -1,1 +1,13 @@
-//! lantern-node: the school node.
+//! lantern-node: the school node. Ingests rosters, live xAPI events and attendance; keeps every
+//! piece of personal data on site; computes indicators and alerts; serves dashboards; and releases
+//! only differentially private, signed, encrypted aggregates.
+//!
+//! Layers, calls going one way: `http` (routes, extractors, views) → domain (`auth`, `audit`, ...)
+//! → `store` (all SQL).
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod store;

@@ -1,0 +1,172 @@
+//! The node's HTTP server: shared state, the layered router, and start/stop with graceful
+//! shutdown (in-flight requests finish, queued writes commit, then the writer stops).
+
+pub mod error;
+pub mod observe;
+pub mod router;
+mod routes;
+pub mod session;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::Response;
+use axum::Router;
+use chrono::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::rate_limit::{LimitConfig, LoginLimiter};
+use crate::clock::Clock;
+use crate::config::NodeConfig;
+use crate::store::Store;
+pub use error::ApiError;
+use observe::Metrics;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<NodeConfig>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(config: NodeConfig, store: Store, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            config: Arc::new(config),
+            store,
+            clock,
+            limiter: Arc::new(LoginLimiter::default()),
+            metrics: Arc::new(Metrics::new("lantern_node")),
+        }
+    }
+
+    pub fn login_limits(&self) -> LimitConfig {
+        let a = &self.config.auth;
+        LimitConfig {
+            per_account: a.max_failures_per_account,
+            per_address: a.max_failures_per_address,
+            window: Duration::minutes(i64::from(a.failure_window_minutes)),
+        }
+    }
+}
+
+/// Security headers on every response.
+async fn security_headers(mut resp: Response) -> Response {
+    use axum::http::{header, HeaderValue};
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}
+
+/// The complete application: routes, credentials, observation, headers.
+pub fn app(state: AppState) -> Router {
+    router::router()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), session::resolve))
+        .layer(from_fn_with_state(state.metrics.clone(), observe::observe))
+        .layer(map_response(security_headers))
+        .with_state(state)
+}
+
+/// A node server running in this process.
+pub struct RunningNode {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningNode {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful stop: no new connections, in-flight requests finish, queued writes commit.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.stop_inner().await
+    }
+
+    async fn stop_inner(&mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let result = match self.task.take() {
+            Some(t) => t.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        };
+        let store = self.state.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        result
+    }
+
+    /// Runs until `signal` resolves, then stops gracefully.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        tokio::select! {
+            _ = signal => {}
+            r = async { match self.task.as_mut() { Some(t) => t.await, None => std::future::pending().await } } => {
+                self.task = None;
+                return r.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            }
+        }
+        self.stop_inner().await
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves `state` in the background.
+pub async fn start(state: AppState, listen: SocketAddr) -> std::io::Result<RunningNode> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "node listening");
+    Ok(RunningNode {
+        addr,
+        state,
+        stop: Some(stop_tx),
+        task: Some(task),
+    })
+}

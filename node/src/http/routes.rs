@@ -1,0 +1,8 @@
+//! Route handlers, grouped by what they serve. Handlers are thin: parse, call the domain, shape
+//! the response.
+
+pub mod account;
+pub mod admin;
+pub mod health;
+pub mod pages;
+pub mod privacy;
