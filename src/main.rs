@@ -1,2 +1,177 @@
-//! The `lantern` binary: command-line parsing and dispatch only.
-fn main() {}
+//! The `lantern` binary: parses the command line and calls into the crates. Every failure exits
+//! non-zero with one line on stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lantern_node::auth::LinkTarget;
+use lantern_node::commands as node;
+
+#[derive(Parser)]
+#[command(
+    name = "lantern",
+    version,
+    about = "Real-time student performance tracking that keeps student data in the school"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A live system on synthetic data: school nodes with simulated classes. Prints URLs and logins.
+    Demo(lantern::demo::DemoArgs),
+    /// The school node.
+    Node {
+        /// Configuration file (default: ./node.toml if present, else built-in defaults).
+        #[arg(long, global = true, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Run the node's HTTP server until SIGTERM or Ctrl-C.
+    Serve,
+    /// Accounts, roles and links.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The hash-chained access log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Without --password-stdin a one-time password is generated and printed.
+    Add {
+        username: String,
+        /// teacher, mtss, student, guardian, admin or privacy_officer
+        #[arg(long)]
+        role: String,
+        /// OneRoster sourcedId of the rostered person this account belongs to.
+        #[arg(long, value_name = "SOURCED_ID")]
+        person: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a password (from stdin) or reset it to a printed one-time password; signs out all sessions.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Link a guardian/student account to a student, or a teacher account to a class.
+    Link {
+        username: String,
+        #[arg(
+            long,
+            value_name = "SOURCED_ID",
+            conflicts_with = "class",
+            required_unless_present = "class"
+        )]
+        student: Option<String>,
+        #[arg(long, value_name = "SOURCED_ID")]
+        class: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the access log's hash chain end to end; exits non-zero if it was tampered with.
+    Verify,
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    anyhow::ensure!(!pw.is_empty(), "no password on standard input");
+    Ok(pw)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo(args) => lantern::demo::run(args),
+        Command::Node { config, command } => {
+            let cfg = node::load_config(config.as_deref())?;
+            match command {
+                NodeCommand::Serve => runtime()?.block_on(node::serve(cfg))?,
+                NodeCommand::User { command } => {
+                    let msg = match command {
+                        UserCommand::Add {
+                            username,
+                            role,
+                            person,
+                            password_stdin,
+                        } => {
+                            let pw = password_stdin.then(read_password_stdin).transpose()?;
+                            node::user_add(
+                                &cfg,
+                                &username,
+                                &role,
+                                person.as_deref(),
+                                pw.as_deref(),
+                            )?
+                        }
+                        UserCommand::Passwd {
+                            username,
+                            password_stdin,
+                        } => {
+                            let pw = password_stdin.then(read_password_stdin).transpose()?;
+                            node::user_passwd(&cfg, &username, pw.as_deref())?
+                        }
+                        UserCommand::Link {
+                            username,
+                            student,
+                            class,
+                        } => {
+                            let target = match (student, class) {
+                                (Some(s), _) => LinkTarget::Student(s),
+                                (None, Some(c)) => LinkTarget::Class(c),
+                                (None, None) => anyhow::bail!("give --student or --class"),
+                            };
+                            node::user_link(&cfg, &username, target)?
+                        }
+                    };
+                    println!("{msg}");
+                }
+                NodeCommand::Audit {
+                    command: AuditCommand::Verify,
+                } => println!("{}", node::audit_verify(&cfg)?),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    lantern::init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lantern: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

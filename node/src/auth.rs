@@ -134,18 +134,32 @@ fn principal_from(
     })
 }
 
+/// A login attempt.
+pub struct LoginAttempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The client's address, for throttling.
+    pub address: &'a str,
+    pub now: DateTime<Utc>,
+    pub ttl: Duration,
+    pub kind: SessionKind,
+}
+
 /// Checks a password and opens a session. Failures are throttled by `limiter` and all look alike.
 pub async fn login(
     store: &Store,
     limiter: &rate_limit::LoginLimiter,
     limits: &rate_limit::LimitConfig,
-    username: &str,
-    password: &str,
-    address: &str,
-    now: DateTime<Utc>,
-    ttl: Duration,
-    kind: SessionKind,
+    attempt: LoginAttempt<'_>,
 ) -> Result<NewSession, AuthError> {
+    let LoginAttempt {
+        username,
+        password,
+        address,
+        now,
+        ttl,
+        kind,
+    } = attempt;
     if let Err(wait) = limiter.check(limits, username, address, now) {
         return Err(AuthError::RateLimited(wait));
     }
@@ -196,13 +210,15 @@ async fn open_session(
         .write(move |c| {
             sql::insert_session(
                 c,
-                &hash,
-                account_id,
-                kind.as_str(),
-                &csrf2,
-                label.as_deref(),
-                &now_s,
-                &exp_s,
+                &sql::NewSessionRow {
+                    token_hash: &hash,
+                    account_id,
+                    kind: kind.as_str(),
+                    csrf: &csrf2,
+                    label: label.as_deref(),
+                    now: &now_s,
+                    expires: &exp_s,
+                },
             )
         })
         .await?;

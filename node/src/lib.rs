@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod store;

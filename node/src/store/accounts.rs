@@ -100,20 +100,22 @@ pub fn set_disabled(c: &Connection, account_id: i64, disabled: bool) -> Result<(
     Ok(())
 }
 
-pub fn insert_session(
-    c: &Connection,
-    token_hash: &[u8],
-    account_id: i64,
-    kind: &str,
-    csrf: &str,
-    label: Option<&str>,
-    now: &str,
-    expires: &str,
-) -> Result<i64, StoreError> {
+/// A session to insert.
+pub struct NewSessionRow<'a> {
+    pub token_hash: &'a [u8],
+    pub account_id: i64,
+    pub kind: &'a str,
+    pub csrf: &'a str,
+    pub label: Option<&'a str>,
+    pub now: &'a str,
+    pub expires: &'a str,
+}
+
+pub fn insert_session(c: &Connection, s: &NewSessionRow<'_>) -> Result<i64, StoreError> {
     c.execute(
         "INSERT INTO session(token_hash, account_id, kind, csrf_token, label, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![token_hash, account_id, kind, csrf, label, now, expires],
+        params![s.token_hash, s.account_id, s.kind, s.csrf, s.label, s.now, s.expires],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -156,19 +158,35 @@ pub fn revoke_all_sessions(
     )?)
 }
 
-/// Live sessions of an account: (id, kind, label, created_at, expires_at).
+/// A live session as listed to its owner.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub kind: String,
+    pub label: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+/// Live sessions of an account.
 pub fn list_sessions(
     c: &Connection,
     account_id: i64,
     now: &str,
-) -> Result<Vec<(i64, String, Option<String>, String, String)>, StoreError> {
+) -> Result<Vec<SessionInfo>, StoreError> {
     let mut st = c.prepare(
         "SELECT id, kind, label, created_at, expires_at FROM session
          WHERE account_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 ORDER BY id",
     )?;
     let rows = st
         .query_map(params![account_id, now], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(SessionInfo {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                label: r.get(2)?,
+                created_at: r.get(3)?,
+                expires_at: r.get(4)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)

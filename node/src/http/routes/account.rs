@@ -44,18 +44,16 @@ pub async fn login(
         SessionKind::Browser => Duration::minutes(i64::from(state.config.auth.session_ttl_minutes)),
         SessionKind::Api => Duration::days(i64::from(state.config.auth.api_token_ttl_days)),
     };
-    let result = auth::login(
-        &state.store,
-        &state.limiter,
-        &state.login_limits(),
-        &body.username,
-        &body.password,
-        &peer.ip().to_string(),
-        state.clock.now(),
+    let address = peer.ip().to_string();
+    let attempt = auth::LoginAttempt {
+        username: &body.username,
+        password: &body.password,
+        address: &address,
+        now: state.clock.now(),
         ttl,
         kind,
-    )
-    .await;
+    };
+    let result = auth::login(&state.store, &state.limiter, &state.login_limits(), attempt).await;
     let s = match result {
         Ok(s) => s,
         Err(e) => {
@@ -159,8 +157,9 @@ pub async fn sessions(
         .await?;
     let list: Vec<_> = rows
         .into_iter()
-        .map(|(sid, kind, label, created, expires)| {
-            json!({"id": sid, "kind": kind, "label": label, "created_at": created, "expires_at": expires, "current": sid == p.session_id})
+        .map(|s| {
+            let current = s.id == p.session_id;
+            json!({"id": s.id, "kind": s.kind, "label": s.label, "created_at": s.created_at, "expires_at": s.expires_at, "current": current})
         })
         .collect();
     Ok(axum::Json(json!({ "sessions": list })))

@@ -60,18 +60,16 @@ pub async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let ttl = Duration::minutes(i64::from(state.config.auth.session_ttl_minutes));
-    let result = auth::login(
-        &state.store,
-        &state.limiter,
-        &state.login_limits(),
-        &f.username,
-        &f.password,
-        &peer.ip().to_string(),
-        state.clock.now(),
+    let address = peer.ip().to_string();
+    let attempt = auth::LoginAttempt {
+        username: &f.username,
+        password: &f.password,
+        address: &address,
+        now: state.clock.now(),
         ttl,
-        SessionKind::Browser,
-    )
-    .await;
+        kind: SessionKind::Browser,
+    };
+    let result = auth::login(&state.store, &state.limiter, &state.login_limits(), attempt).await;
     match result {
         Ok(s) => {
             let to = if s.principal.must_change_password {

@@ -1,0 +1,172 @@
+//! What each `lantern node ...` command does, as library functions the binary (and tests) call.
+//! Every command opens the configuration and the store the same way, fails with one line, and
+//! changes nothing when it fails.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::auth::{self, AuthError, LinkTarget, Role};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{lantern_env, ConfigError, NodeConfig};
+use crate::http::{self, AppState, RunningNode};
+use crate::store::{DbKey, Store, StoreError, StoreOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Reads the configuration: `--config FILE`, else `node.toml` here, else defaults; then `LANTERN_*`.
+pub fn load_config(path: Option<&Path>) -> Result<NodeConfig, NodeError> {
+    Ok(NodeConfig::load(path, &lantern_env())?)
+}
+
+/// Opens the node's database as the configuration says (creating and migrating it if needed).
+pub fn open_store(config: &NodeConfig) -> Result<Store, NodeError> {
+    let env_key = std::env::var("LANTERN_DB_KEY").ok();
+    let key = DbKey::from_config(config, env_key.as_deref())?;
+    Ok(Store::open(&StoreOptions::from_config(config, key))?)
+}
+
+/// Starts a node server in this process: opens the store, bootstraps the first admin account if
+/// there is none (the one-time password is returned for printing), binds and serves.
+pub async fn start(
+    config: NodeConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<(RunningNode, Option<String>), NodeError> {
+    let listen = config.listen;
+    let cfg = config.clone();
+    let (store, bootstrap) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+        let store = open_store(&cfg)?;
+        let pw = auth::bootstrap_admin(&store, clock_now())?;
+        Ok((store, pw))
+    })
+    .await
+    .map_err(|e| NodeError::Io(format!("starting the node: {e}")))??;
+    let state = AppState::new(config, store, clock);
+    let node = http::start(state, listen)
+        .await
+        .map_err(|e| NodeError::Io(format!("cannot listen on {listen}: {e}")))?;
+    Ok((node, bootstrap))
+}
+
+fn clock_now() -> chrono::DateTime<chrono::Utc> {
+    SystemClock.now()
+}
+
+/// `lantern node serve`: runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
+    let (node, bootstrap) = start(config, Arc::new(SystemClock)).await?;
+    println!("Lantern node listening on {}", node.url());
+    if let Some(pw) = bootstrap {
+        println!("First start: created account \"admin\" with one-time password {pw}");
+        println!("(it must be changed at first login)");
+    }
+    node.run_until(shutdown_signal())
+        .await
+        .map_err(|e| NodeError::Io(format!("server error: {e}")))?;
+    println!("Lantern node stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `lantern node user add`.
+pub fn user_add(
+    config: &NodeConfig,
+    username: &str,
+    role: &str,
+    person: Option<&str>,
+    password: Option<&str>,
+) -> Result<String, NodeError> {
+    let role: Role = role
+        .parse()
+        .map_err(|e: String| NodeError::Auth(AuthError::Invalid(e)))?;
+    let store = open_store(config)?;
+    let added = auth::add_user(&store, username, role, password, person, clock_now());
+    store.shutdown();
+    let added = added?;
+    Ok(match added.generated_password {
+        Some(pw) => format!("created {role} account \"{username}\"; one-time password: {pw} (must be changed at first login)"),
+        None => format!("created {role} account \"{username}\""),
+    })
+}
+
+/// `lantern node user passwd`.
+pub fn user_passwd(
+    config: &NodeConfig,
+    username: &str,
+    password: Option<&str>,
+) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let r = auth::set_password(&store, username, password, password.is_none(), clock_now());
+    store.shutdown();
+    Ok(match r? {
+        Some(pw) => format!("password of \"{username}\" reset; one-time password: {pw}; all its sessions were signed out"),
+        None => format!("password of \"{username}\" changed; all its sessions were signed out"),
+    })
+}
+
+/// `lantern node user link`.
+pub fn user_link(
+    config: &NodeConfig,
+    username: &str,
+    target: LinkTarget,
+) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let what = match &target {
+        LinkTarget::Student(s) => format!("student {s}"),
+        LinkTarget::Class(c) => format!("class {c}"),
+    };
+    let r = auth::link(&store, username, target, clock_now());
+    store.shutdown();
+    Ok(if r? {
+        format!("linked \"{username}\" to {what}")
+    } else {
+        format!("\"{username}\" was already linked to {what}")
+    })
+}
+
+/// `lantern node audit verify`: Ok(report line) when intact, Err naming the first broken entry.
+pub fn audit_verify(config: &NodeConfig) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let r = crate::audit::verify(&store);
+    store.shutdown();
+    let r = r?;
+    if r.ok {
+        Ok(format!(
+            "access log intact: {} entries, head {}",
+            r.entries, r.last_hash
+        ))
+    } else {
+        Err(NodeError::Io(format!(
+            "access log TAMPERED: {} ({} entries checked)",
+            r.problem.unwrap_or_default(),
+            r.entries
+        )))
+    }
+}

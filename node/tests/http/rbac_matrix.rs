@@ -1,0 +1,145 @@
+//! The RBAC matrix: every route × every role (and no login at all), against an expected table
+//! written out here by hand. A route added to the router without a row here fails the test, so the
+//! matrix grows with the routes.
+
+use std::collections::BTreeMap;
+
+use lantern_node::auth::Role;
+use lantern_node::http::router::{route_table, Access};
+
+use crate::support::TestNode;
+
+const ALL: &[Role] = &Role::ALL;
+const NONE: &[Role] = &[];
+
+/// (method, path) → roles that may use it; `None` for public routes.
+fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>> {
+    use Role::*;
+    let rows: &[(&str, &str, Option<&[Role]>)] = &[
+        ("GET", "/healthz", None),
+        ("GET", "/metrics", None),
+        ("POST", "/api/v1/login", None),
+        ("POST", "/api/v1/logout", Some(ALL)),
+        ("GET", "/api/v1/me", Some(ALL)),
+        ("POST", "/api/v1/me/password", Some(ALL)),
+        ("GET", "/api/v1/me/sessions", Some(ALL)),
+        ("DELETE", "/api/v1/me/sessions/{id}", Some(ALL)),
+        ("POST", "/api/v1/me/tokens", Some(ALL)),
+        ("GET", "/api/v1/accounts", Some(&[Admin])),
+        ("POST", "/api/v1/accounts", Some(&[Admin])),
+        ("POST", "/api/v1/accounts/{username}/links", Some(&[Admin])),
+        (
+            "POST",
+            "/api/v1/accounts/{username}/password",
+            Some(&[Admin]),
+        ),
+        (
+            "POST",
+            "/api/v1/accounts/{username}/disable",
+            Some(&[Admin]),
+        ),
+        ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
+        (
+            "GET",
+            "/api/v1/privacy/access-log/verify",
+            Some(&[PrivacyOfficer]),
+        ),
+        ("GET", "/", None),
+        ("GET", "/login", None),
+        ("POST", "/login", None),
+        ("POST", "/logout", Some(ALL)),
+        ("GET", "/home", Some(ALL)),
+        ("GET", "/account/password", Some(ALL)),
+        ("POST", "/account/password", Some(ALL)),
+    ];
+    let _ = NONE;
+    rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "999999")
+        .replace("{username}", "nobody-here")
+}
+
+#[tokio::test]
+async fn every_route_times_every_role() {
+    let n = TestNode::start().await;
+    let want = expected();
+    let routes = route_table();
+    for r in &routes {
+        assert!(
+            want.contains_key(&(r.method.as_str(), r.path)),
+            "route {} {} has no row in the RBAC matrix test",
+            r.method,
+            r.path
+        );
+    }
+    assert_eq!(
+        want.len(),
+        routes.len(),
+        "the matrix lists routes the router does not have"
+    );
+
+    let mut checked = 0;
+    for r in &routes {
+        let allowed = want[&(r.method.as_str(), r.path)];
+        let is_page = matches!(r.access, Access::Page(_));
+        // Anonymous.
+        let resp = n
+            .client
+            .request(r.method.clone(), n.url(&concrete(r.path)))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        let st = resp.status().as_u16();
+        match allowed {
+            None => assert!(
+                st != 401 && st != 403,
+                "{} {} anonymous: public route answered {st}",
+                r.method,
+                r.path
+            ),
+            Some(_) if is_page => assert_eq!(
+                st, 303,
+                "{} {} anonymous: expected redirect to login",
+                r.method, r.path
+            ),
+            Some(_) => assert_eq!(st, 401, "{} {} anonymous", r.method, r.path),
+        }
+        checked += 1;
+        let Some(roles) = allowed else { continue };
+        for role in Role::ALL {
+            // A fresh token per request: some routes (logout) end the session they are called with.
+            let token = n.token(role.as_str()).await;
+            let resp = n
+                .client
+                .request(r.method.clone(), n.url(&concrete(r.path)))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap();
+            let st = resp.status().as_u16();
+            if roles.contains(&role) {
+                assert!(
+                    st != 401 && st != 403,
+                    "{} {} as {role}: allowed, but answered {st}",
+                    r.method,
+                    r.path
+                );
+            } else {
+                assert_eq!(
+                    st, 403,
+                    "{} {} as {role}: must be refused",
+                    r.method, r.path
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > routes.len() * 3,
+        "the matrix ran ({checked} checks)"
+    );
+}
