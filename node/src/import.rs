@@ -13,6 +13,8 @@ mod oneroster;
 mod outcomes;
 mod progress;
 mod report;
+#[cfg(test)]
+mod test_support;
 
 use rusqlite::Connection;
 

@@ -58,7 +58,8 @@ pub(crate) const fn dropped(name: &'static str, reason: &'static str) -> ColumnS
 pub(crate) struct Table {
     pub file: String,
     index: HashMap<String, usize>,
-    records: Vec<StringRecord>,
+    /// (line where the record starts, record).
+    records: Vec<(u64, StringRecord)>,
     /// Columns present with values Lantern does not keep, and vendor columns.
     pub dropped: Vec<DroppedColumn>,
 }
@@ -138,12 +139,13 @@ pub(crate) fn read_table(
         return None;
     }
 
+    let lines = LineIndex::new(bytes);
     let mut records = Vec::new();
     for result in reader.records() {
         match result {
             Ok(record) => {
+                let line = lines.line_of(record.position());
                 if record.len() != header.len() {
-                    let line = record.position().map_or(0, |position| position.line());
                     problems.push(Problem::row(
                         file,
                         line,
@@ -155,10 +157,10 @@ pub(crate) fn read_table(
                     ));
                     continue;
                 }
-                records.push(record);
+                records.push((line, record));
             }
             Err(error) => {
-                let line = error.position().map_or(0, |position| position.line());
+                let line = lines.line_of(error.position());
                 problems.push(Problem::row(file, line, format!("malformed CSV: {error}")));
                 return None;
             }
@@ -175,7 +177,7 @@ pub(crate) fn read_table(
                 ..
             }) => {
                 let position = index[name];
-                if records.iter().all(|record| record[position].is_empty()) {
+                if records.iter().all(|(_, record)| record[position].is_empty()) {
                     continue;
                 }
                 reason
@@ -197,11 +199,45 @@ pub(crate) fn read_table(
     })
 }
 
+/// Physical line numbers from byte offsets. (The csv crate's own line count lags by one after
+/// a CRLF terminator, which real exports use.)
+struct LineIndex<'a> {
+    bytes: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &byte)| byte == b'\n')
+            .map(|(offset, _)| offset)
+            .collect();
+        Self { bytes, newlines }
+    }
+
+    /// The 1-based line of the first character at or after `position` that is not a line
+    /// terminator left over from the previous record.
+    fn line_of(&self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return 0;
+        };
+        let len = self.bytes.len();
+        let mut offset = usize::try_from(position.byte()).unwrap_or(len);
+        while offset < len && matches!(self.bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        1 + self.newlines.partition_point(|&newline| newline < offset) as u64
+    }
+}
+
 impl Table {
     /// The data rows, in file order.
     pub(crate) fn rows(&self) -> impl Iterator<Item = RowRef<'_>> {
-        self.records.iter().map(move |record| RowRef {
+        self.records.iter().map(move |(line, record)| RowRef {
             table: self,
+            line: *line,
             record,
         })
     }
@@ -220,13 +256,14 @@ impl Table {
 #[derive(Clone, Copy)]
 pub(crate) struct RowRef<'t> {
     table: &'t Table,
+    line: u64,
     record: &'t StringRecord,
 }
 
 impl<'t> RowRef<'t> {
     /// The 1-based line where the record starts.
     pub(crate) fn line(&self) -> u64 {
-        self.record.position().map_or(0, |position| position.line())
+        self.line
     }
 
     pub(crate) fn file(&self) -> &'t str {
