@@ -97,8 +97,9 @@ fn read_single_file(path: &std::path::Path) -> Result<(String, Vec<u8>), ImportE
         path: path.to_owned(),
         source,
     })?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     Ok((name, bytes))
 }

@@ -98,15 +98,17 @@ pub(crate) fn read_table(
         .trim(Trim::All)
         .from_reader(bytes);
     let header = match reader.headers() {
-        Ok(header) if !header.is_empty() && !(header.len() == 1 && header[0].is_empty()) => {
-            header.clone()
-        }
+        Ok(header) if header.iter().any(|name| !name.is_empty()) => header.clone(),
         Ok(_) => {
             problems.push(Problem::file(file, "the file is empty (no header row)"));
             return None;
         }
         Err(error) => {
-            problems.push(Problem::row(file, 1, format!("malformed CSV header: {error}")));
+            problems.push(Problem::row(
+                file,
+                1,
+                format!("malformed CSV header: {error}"),
+            ));
             return None;
         }
     };
@@ -177,7 +179,10 @@ pub(crate) fn read_table(
                 ..
             }) => {
                 let position = index[name];
-                if records.iter().all(|(_, record)| record[position].is_empty()) {
+                if records
+                    .iter()
+                    .all(|(_, record)| record[position].is_empty())
+                {
                     continue;
                 }
                 reason

@@ -95,7 +95,11 @@ pub enum ImportError {
 impl ImportError {
     /// The one-line summary (the first line of `Display`), for exit messages.
     pub fn summary(&self) -> String {
-        self.to_string().lines().next().unwrap_or_default().to_owned()
+        self.to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The problems found in the input (empty for other failures).
@@ -177,7 +181,9 @@ mod tests {
             "unknown class \"cls-9\"",
         ));
         problems.push(Problem::file("manifest.csv", "file missing"));
-        let error = problems.into_result("roster.zip").expect_err("two problems");
+        let error = problems
+            .into_result("roster.zip")
+            .expect_err("two problems");
         assert_eq!(
             error.to_string(),
             "import of roster.zip rejected, nothing changed: 2 problems\n  \

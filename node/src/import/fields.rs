@@ -6,10 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 /// `YYYY-MM-DD`, a real calendar date.
 pub(crate) fn date(text: &str) -> Result<NaiveDate, String> {
     let well_formed = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()

@@ -63,7 +63,11 @@ pub fn read_items(path: &Path, opts: &ImportOptions) -> Result<ItemBatch, Import
     let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
         return Err(problems.reject(&source));
     };
-    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
+    let mut ticker = Ticker::start(
+        opts.progress.as_ref(),
+        format!("reading {file}"),
+        table.row_count(),
+    );
     let mut first_lines: HashMap<String, u64> = HashMap::new();
     let mut rows = Vec::with_capacity(table.row_count());
     for row in table.rows() {
@@ -74,7 +78,10 @@ pub fn read_items(path: &Path, opts: &ImportOptions) -> Result<ItemBatch, Import
         if let Some(first) = first_lines.get(&item_row.item_id) {
             problems.push(row.problem(
                 "item_id",
-                format!("duplicate item \"{}\" (first on line {first})", item_row.item_id),
+                format!(
+                    "duplicate item \"{}\" (first on line {first})",
+                    item_row.item_id
+                ),
             ));
             continue;
         }
@@ -127,7 +134,10 @@ fn read_item(row: RowRef<'_>, problems: &mut Problems) -> Result<ItemRow, Report
 fn iri(text: &str) -> Result<String, String> {
     let scheme_ok = text.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
-            && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
             && scheme
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -178,9 +188,12 @@ fn choice_id(text: &str) -> Result<String, String> {
 /// A misconception code: lowercase kebab-case (`ratio-as-difference`).
 fn misconception_code(text: &str) -> bool {
     !text.is_empty()
-        && text
-            .split('-')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// `choice=misconception;...`: distinct choices other than the key, well-formed codes.

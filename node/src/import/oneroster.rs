@@ -25,8 +25,8 @@ use super::csv_file::{
     optional as csv_optional, read_table, required as csv_required, ColumnSpec, Reported, RowRef,
     Table,
 };
-use super::fields;
 use super::error::{ImportError, Problem, Problems};
+use super::fields;
 use super::progress::{Progress, Ticker};
 use super::report::{DroppedColumn, FileMode, ImportReport};
 use super::ImportOptions;
@@ -284,7 +284,10 @@ fn read_file(
 ) {
     let version = batch.version;
     let file_name = format!("{stem}.csv");
-    let vendor_reason = format!("not a OneRoster {} column (vendor extension); ignored", version);
+    let vendor_reason = format!(
+        "not a OneRoster {} column (vendor extension); ignored",
+        version
+    );
     let table_for = |columns: &[ColumnSpec], problems: &mut Problems| -> Option<Table> {
         let table = read_table(&file_name, &bytes, columns, &vendor_reason, problems)?;
         if mode == FileMode::Delta {

@@ -91,7 +91,7 @@ impl<'a> Ticker<'a> {
     pub(crate) fn tick(&mut self) {
         self.done += 1;
         if let Some(progress) = self.progress {
-            if self.done % Self::STEP == 0 || self.done == self.total {
+            if self.done.is_multiple_of(Self::STEP) || self.done == self.total {
                 progress.report(&self.stage, self.done, self.total);
             }
         }
@@ -114,9 +114,11 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let progress = Progress::new(move |update| {
-            sink.lock()
-                .expect("not poisoned")
-                .push((update.stage.to_owned(), update.done, update.total));
+            sink.lock().expect("not poisoned").push((
+                update.stage.to_owned(),
+                update.done,
+                update.total,
+            ));
         });
         let mut ticker = Ticker::start(Some(&progress), "users.csv".into(), 1001);
         for _ in 0..1001 {

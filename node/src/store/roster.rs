@@ -86,7 +86,8 @@ fn conversion_error(column: usize, text: &str, what: &str) -> rusqlite::Error {
 
 fn date_column(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<NaiveDate> {
     let text: String = row.get(column)?;
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| conversion_error(column, &text, "date"))
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| conversion_error(column, &text, "date"))
 }
 
 fn optional_date_column(
@@ -196,7 +197,10 @@ mod tests {
 
     #[test]
     fn stored_text_forms_round_trip() {
-        assert_eq!(text_list(&list_text(&["06".into(), "07".into()])), ["06", "07"]);
+        assert_eq!(
+            text_list(&list_text(&["06".into(), "07".into()])),
+            ["06", "07"]
+        );
         assert!(text_list("").is_empty());
         let at = DateTime::parse_from_rfc3339("2026-08-20T12:00:00Z")
             .expect("valid")

@@ -8,7 +8,10 @@ use crate::store::roster;
 use rusqlite::Connection;
 use std::path::Path;
 
-fn import_items(conn: &Connection, path: &Path) -> Result<ImportReport, crate::import::ImportError> {
+fn import_items(
+    conn: &Connection,
+    path: &Path,
+) -> Result<ImportReport, crate::import::ImportError> {
     let batch = read_items(path, &ImportOptions::default())?;
     in_transaction(conn, |tx| apply_items(tx, &batch, now()))
 }
@@ -23,7 +26,10 @@ fn imports_items_with_standards_key_and_misconceptions() {
     let item = roster::load_item(&conn, "https://items.lantern.example/item/6.RP.A.1/002")
         .expect("query")
         .expect("stored");
-    assert_eq!(item.activity_id, "https://items.lantern.example/quiz/6.RP.A.1");
+    assert_eq!(
+        item.activity_id,
+        "https://items.lantern.example/quiz/6.RP.A.1"
+    );
     assert_eq!(
         item.standards,
         ["CCSS.MATH.CONTENT.6.RP.A.1", "CCSS.MATH.CONTENT.6.RP.A.2"]
@@ -51,7 +57,14 @@ fn a_changed_row_replaces_the_stored_item() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("items.csv");
     let text = std::fs::read_to_string(fixture("items.csv")).expect("fixture");
-    std::fs::write(&path, text.replace("a=adds-instead-of-divides", "b=adds-instead-of-divides;d=guessed")).expect("write");
+    std::fs::write(
+        &path,
+        text.replace(
+            "a=adds-instead-of-divides",
+            "b=adds-instead-of-divides;d=guessed",
+        ),
+    )
+    .expect("write");
     let report = import_items(&conn, &path).expect("imports");
     let counts = report.file("items.csv").expect("counts");
     assert_eq!((counts.added, counts.updated, counts.unchanged), (0, 1, 1));

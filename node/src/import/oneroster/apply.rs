@@ -47,8 +47,7 @@ impl StoredRoster {
                 .map_err(database("loading stored enrollments"))?,
             demographics: roster::load_demographics(conn)
                 .map_err(database("loading stored demographics"))?,
-            person_keys: roster::load_person_keys(conn)
-                .map_err(database("loading person keys"))?,
+            person_keys: roster::load_person_keys(conn).map_err(database("loading person keys"))?,
         })
     }
 }
@@ -143,7 +142,10 @@ pub(super) fn apply(
 
 /// 1.1 delta: a user row restates all of that user's roles, so their stored roles that it no
 /// longer lists are deleted.
-fn drop_replaced_derived_roles(plans: &mut Plans<'_>, stored_roles: &HashMap<String, Stored<Role>>) {
+fn drop_replaced_derived_roles(
+    plans: &mut Plans<'_>,
+    stored_roles: &HashMap<String, Stored<Role>>,
+) {
     let (Some(users), Some(roles)) = (plans.users.as_ref(), plans.roles.as_mut()) else {
         return;
     };
@@ -176,11 +178,21 @@ fn require(
     known: &HashSet<String>,
 ) {
     if !known.contains(id) {
-        problems.push(Problem::at(file, line, column, format!("unknown {kind} \"{id}\"")));
+        problems.push(Problem::at(
+            file,
+            line,
+            column,
+            format!("unknown {kind} \"{id}\""),
+        ));
     }
 }
 
-fn check_references(plans: &Plans<'_>, known: &Known, roles_from_users: bool, problems: &mut Problems) {
+fn check_references(
+    plans: &Plans<'_>,
+    known: &Known,
+    roles_from_users: bool,
+    problems: &mut Problems,
+) {
     if let Some(plan) = &plans.orgs {
         for w in &plan.live {
             if let Some(parent) = &w.record.parent_sourced_id {
@@ -210,9 +222,21 @@ fn check_references(plans: &Plans<'_>, known: &Known, roles_from_users: bool, pr
     if let Some(plan) = &plans.classes {
         for w in &plan.live {
             let at = (plan.file, w.line, "courseSourcedId");
-            require(problems, at, "course", &w.record.course_sourced_id, &known.courses);
+            require(
+                problems,
+                at,
+                "course",
+                &w.record.course_sourced_id,
+                &known.courses,
+            );
             let at = (plan.file, w.line, "schoolSourcedId");
-            require(problems, at, "org", &w.record.school_sourced_id, &known.orgs);
+            require(
+                problems,
+                at,
+                "org",
+                &w.record.school_sourced_id,
+                &known.orgs,
+            );
             for term in &w.record.term_sourced_ids {
                 let at = (plan.file, w.line, "termSourcedIds");
                 require(problems, at, "academic session", term, &known.sessions);
@@ -240,7 +264,13 @@ fn check_references(plans: &Plans<'_>, known: &Known, roles_from_users: bool, pr
         };
         for w in &plan.live {
             let at = (plan.file, w.line, user_column);
-            require(problems, at, "user", &w.record.user_sourced_id, &known.users);
+            require(
+                problems,
+                at,
+                "user",
+                &w.record.user_sourced_id,
+                &known.users,
+            );
             let at = (plan.file, w.line, org_column);
             require(problems, at, "org", &w.record.org_sourced_id, &known.orgs);
         }
@@ -248,11 +278,29 @@ fn check_references(plans: &Plans<'_>, known: &Known, roles_from_users: bool, pr
     if let Some(plan) = &plans.enrollments {
         for w in &plan.live {
             let at = (plan.file, w.line, "classSourcedId");
-            require(problems, at, "class", &w.record.class_sourced_id, &known.classes);
+            require(
+                problems,
+                at,
+                "class",
+                &w.record.class_sourced_id,
+                &known.classes,
+            );
             let at = (plan.file, w.line, "schoolSourcedId");
-            require(problems, at, "org", &w.record.school_sourced_id, &known.orgs);
+            require(
+                problems,
+                at,
+                "org",
+                &w.record.school_sourced_id,
+                &known.orgs,
+            );
             let at = (plan.file, w.line, "userSourcedId");
-            require(problems, at, "user", &w.record.user_sourced_id, &known.users);
+            require(
+                problems,
+                at,
+                "user",
+                &w.record.user_sourced_id,
+                &known.users,
+            );
         }
     }
     if let Some(plan) = &plans.demographics {
@@ -270,16 +318,19 @@ fn pkey_of<'k>(
     (file, line, column): (&str, Option<u64>, &str),
     sourced_id: &str,
 ) -> Result<&'k str, ImportError> {
-    person_keys.get(sourced_id).map(String::as_str).ok_or_else(|| {
-        let mut problems = Problems::default();
-        problems.push(Problem {
-            file: file.to_owned(),
-            line,
-            column: Some(column.to_owned()),
-            reason: format!("unknown user \"{sourced_id}\""),
-        });
-        problems.reject(source)
-    })
+    person_keys
+        .get(sourced_id)
+        .map(String::as_str)
+        .ok_or_else(|| {
+            let mut problems = Problems::default();
+            problems.push(Problem {
+                file: file.to_owned(),
+                line,
+                column: Some(column.to_owned()),
+                reason: format!("unknown user \"{sourced_id}\""),
+            });
+            problems.reject(source)
+        })
 }
 
 fn write_deletions(
@@ -301,7 +352,12 @@ fn write_deletions(
         roster::delete_demographics(conn, pkey).map_err(database("deleting demographics"))?;
     }
     for id in deletes(plans.users.as_ref()) {
-        let pkey = pkey_of(person_keys, &batch.source, ("users.csv", None, "sourcedId"), id)?;
+        let pkey = pkey_of(
+            person_keys,
+            &batch.source,
+            ("users.csv", None, "sourcedId"),
+            id,
+        )?;
         roster::remove_user(conn, pkey, now).map_err(database("removing a user"))?;
     }
     for id in deletes(plans.classes.as_ref()) {
@@ -342,7 +398,8 @@ fn write_changes(
 
     if let Some(plan) = &plans.orgs {
         for w in plan.writes() {
-            roster::upsert_org(conn, w.sourced_id, &w.stored()).map_err(database("writing an org"))?;
+            roster::upsert_org(conn, w.sourced_id, &w.stored())
+                .map_err(database("writing an org"))?;
             ticker.tick();
         }
     }

@@ -24,7 +24,10 @@ const TWO_OR_MORE: &str = "demographicRaceTwoOrMoreRaces";
 const HISPANIC: &str = "hispanicOrLatinoEthnicity";
 /// Race flag column → `race_ethnicity` value.
 const RACE_FLAGS: [(&str, &str); 5] = [
-    ("americanIndianOrAlaskaNative", "american_indian_or_alaska_native"),
+    (
+        "americanIndianOrAlaskaNative",
+        "american_indian_or_alaska_native",
+    ),
     ("asian", "asian"),
     ("blackOrAfricanAmerican", "black_or_african_american"),
     (
@@ -38,7 +41,10 @@ const RACE_FLAGS: [(&str, &str); 5] = [
 const CODED: [(&str, &str); 3] = [
     ("countryOfBirthCode", "country_of_birth"),
     ("stateOfBirthAbbreviation", "state_of_birth"),
-    ("publicSchoolResidenceStatus", "public_school_residence_status"),
+    (
+        "publicSchoolResidenceStatus",
+        "public_school_residence_status",
+    ),
 ];
 /// Never kept, whatever the policy says (free text or exact dates).
 const NEVER_KEPT: [&str; 2] = ["birthDate", "cityOfBirth"];
@@ -68,7 +74,10 @@ pub(crate) struct DemographicsPolicy {
 }
 
 impl DemographicsPolicy {
-    pub(crate) fn from_options(kept: &[String], keep_birth_year: bool) -> Result<Self, ImportError> {
+    pub(crate) fn from_options(
+        kept: &[String],
+        keep_birth_year: bool,
+    ) -> Result<Self, ImportError> {
         let mut policy = Self {
             keep_sex: false,
             race_columns: Vec::new(),
@@ -83,9 +92,11 @@ impl DemographicsPolicy {
             {
                 policy.race_columns.push(column);
             } else if name == TWO_OR_MORE || name == HISPANIC {
-                policy
-                    .race_columns
-                    .push(if name == HISPANIC { HISPANIC } else { TWO_OR_MORE });
+                policy.race_columns.push(if name == HISPANIC {
+                    HISPANIC
+                } else {
+                    TWO_OR_MORE
+                });
             } else if let Some(coded) = CODED.iter().find(|(column, _)| *column == name) {
                 policy.coded.push(*coded);
             } else {

@@ -68,7 +68,16 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     ])];
     rows.extend(sorted(&orgs).map(|(id, org)| {
         let r = &org.record;
-        record_row(id, org, [r.name.clone(), r.org_type.clone(), opt(&r.identifier), opt(&r.parent_sourced_id)])
+        record_row(
+            id,
+            org,
+            [
+                r.name.clone(),
+                r.org_type.clone(),
+                opt(&r.identifier),
+                opt(&r.parent_sourced_id),
+            ],
+        )
     }));
     write_csv(dir, "orgs.csv", rows)?;
 
@@ -291,12 +300,15 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     }));
     write_csv(dir, "enrollments.csv", rows)?;
 
-    let demographics =
-        roster::load_demographics(conn).map_err(database("loading demographics"))?;
+    let demographics = roster::load_demographics(conn).map_err(database("loading demographics"))?;
     let mut rows = vec![header(&DEMOGRAPHICS_COLUMNS)];
     rows.extend(sorted(&demographics).map(|(id, stored)| {
         let values = to_columns(&stored.record);
-        let mut row = vec![id.clone(), "active".to_owned(), instant(stored.date_last_modified)];
+        let mut row = vec![
+            id.clone(),
+            "active".to_owned(),
+            instant(stored.date_last_modified),
+        ];
         row.extend(
             DEMOGRAPHICS_COLUMNS[3..]
                 .iter()

@@ -168,7 +168,11 @@ pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, 
         _ => return Err(problems.reject(source_name)),
     };
     let mut warnings = Vec::new();
-    if version == OneRosterVersion::V1_1 && modes.get("roles").is_some_and(|m| *m != ManifestMode::Absent) {
+    if version == OneRosterVersion::V1_1
+        && modes
+            .get("roles")
+            .is_some_and(|m| *m != ManifestMode::Absent)
+    {
         warnings.push("manifest.csv lists file.roles, which OneRoster 1.1 does not have; roles are read from users.csv".to_owned());
     }
     Ok(Manifest {

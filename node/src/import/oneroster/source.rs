@@ -83,9 +83,10 @@ fn load_directory(path: &Path) -> Result<SourceFiles, ImportError> {
 }
 
 fn load_zip(path: &Path, source_name: &str) -> Result<SourceFiles, ImportError> {
-    let archive_name = path
-        .file_name()
-        .map_or_else(|| source_name.to_owned(), |name| name.to_string_lossy().into_owned());
+    let archive_name = path.file_name().map_or_else(
+        || source_name.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     let file = File::open(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,

@@ -32,18 +32,24 @@ pub(super) const ORG_COLUMNS: [ColumnSpec; 7] = [
 ];
 
 pub(super) fn read_orgs(table: &Table, mode: FileMode, problems: &mut Problems) -> FileRows<Org> {
-    read_rows(table, mode, ("orgs.csv", "org"), problems, |row, problems| {
-        let name = row.required("name", problems);
-        let org_type = row.parse("type", problems, |text| {
-            fields::vocabulary(text, "org type", ORG_TYPES)
-        });
-        Ok(Org {
-            name: name?.to_owned(),
-            org_type: org_type?,
-            identifier: row.optional("identifier"),
-            parent_sourced_id: row.optional("parentSourcedId"),
-        })
-    })
+    read_rows(
+        table,
+        mode,
+        ("orgs.csv", "org"),
+        problems,
+        |row, problems| {
+            let name = row.required("name", problems);
+            let org_type = row.parse("type", problems, |text| {
+                fields::vocabulary(text, "org type", ORG_TYPES)
+            });
+            Ok(Org {
+                name: name?.to_owned(),
+                org_type: org_type?,
+                identifier: row.optional("identifier"),
+                parent_sourced_id: row.optional("parentSourcedId"),
+            })
+        },
+    )
 }
 
 pub(super) const SESSION_COLUMNS: [ColumnSpec; 9] = [
@@ -109,19 +115,25 @@ pub(super) fn read_courses(
     mode: FileMode,
     problems: &mut Problems,
 ) -> FileRows<Course> {
-    read_rows(table, mode, ("courses.csv", "course"), problems, |row, problems| {
-        let title = row.required("title", problems);
-        let org = row.required("orgSourcedId", problems);
-        Ok(Course {
-            title: title?.to_owned(),
-            course_code: row.optional("courseCode"),
-            school_year_sourced_id: row.optional("schoolYearSourcedId"),
-            org_sourced_id: org?.to_owned(),
-            grades: fields::list(row.get("grades")),
-            subjects: fields::list(row.get("subjects")),
-            subject_codes: fields::list(row.get("subjectCodes")),
-        })
-    })
+    read_rows(
+        table,
+        mode,
+        ("courses.csv", "course"),
+        problems,
+        |row, problems| {
+            let title = row.required("title", problems);
+            let org = row.required("orgSourcedId", problems);
+            Ok(Course {
+                title: title?.to_owned(),
+                course_code: row.optional("courseCode"),
+                school_year_sourced_id: row.optional("schoolYearSourcedId"),
+                org_sourced_id: org?.to_owned(),
+                grades: fields::list(row.get("grades")),
+                subjects: fields::list(row.get("subjects")),
+                subject_codes: fields::list(row.get("subjectCodes")),
+            })
+        },
+    )
 }
 
 pub(super) const CLASS_COLUMNS: [ColumnSpec; 14] = [
@@ -146,28 +158,34 @@ pub(super) fn read_classes(
     mode: FileMode,
     problems: &mut Problems,
 ) -> FileRows<Class> {
-    read_rows(table, mode, ("classes.csv", "class"), problems, |row, problems| {
-        let title = row.required("title", problems);
-        let course = row.required("courseSourcedId", problems);
-        let class_type = row.parse("classType", problems, |text| {
-            fields::vocabulary(text, "class type", CLASS_TYPES)
-        });
-        let school = row.required("schoolSourcedId", problems);
-        let terms = row.parse("termSourcedIds", problems, |text| Ok(fields::list(text)));
-        Ok(Class {
-            title: title?.to_owned(),
-            class_code: row.optional("classCode"),
-            class_type: class_type?,
-            course_sourced_id: course?.to_owned(),
-            school_sourced_id: school?.to_owned(),
-            location: row.optional("location"),
-            grades: fields::list(row.get("grades")),
-            subjects: fields::list(row.get("subjects")),
-            subject_codes: fields::list(row.get("subjectCodes")),
-            periods: fields::list(row.get("periods")),
-            term_sourced_ids: terms?,
-        })
-    })
+    read_rows(
+        table,
+        mode,
+        ("classes.csv", "class"),
+        problems,
+        |row, problems| {
+            let title = row.required("title", problems);
+            let course = row.required("courseSourcedId", problems);
+            let class_type = row.parse("classType", problems, |text| {
+                fields::vocabulary(text, "class type", CLASS_TYPES)
+            });
+            let school = row.required("schoolSourcedId", problems);
+            let terms = row.parse("termSourcedIds", problems, |text| Ok(fields::list(text)));
+            Ok(Class {
+                title: title?.to_owned(),
+                class_code: row.optional("classCode"),
+                class_type: class_type?,
+                course_sourced_id: course?.to_owned(),
+                school_sourced_id: school?.to_owned(),
+                location: row.optional("location"),
+                grades: fields::list(row.get("grades")),
+                subjects: fields::list(row.get("subjects")),
+                subject_codes: fields::list(row.get("subjectCodes")),
+                periods: fields::list(row.get("periods")),
+                term_sourced_ids: terms?,
+            })
+        },
+    )
 }
 
 pub(super) const ENROLLMENT_COLUMNS: [ColumnSpec; 10] = [

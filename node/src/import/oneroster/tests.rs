@@ -22,7 +22,12 @@ fn counts(report: &ImportReport, file: &str) -> (u64, u64, u64, u64) {
     let counts = report
         .file(file)
         .unwrap_or_else(|| panic!("{file} in report"));
-    (counts.added, counts.updated, counts.deleted, counts.unchanged)
+    (
+        counts.added,
+        counts.updated,
+        counts.deleted,
+        counts.unchanged,
+    )
 }
 
 fn pairs(conn: &Connection, sql: &str) -> BTreeSet<(String, String)> {
@@ -77,7 +82,10 @@ fn bulk_1_2_export_with_real_world_quirks_imports_everything() {
     assert_eq!(class.title, "Math 6 – Period 1");
     assert_eq!(classes["cls-7a"].record.periods, ["3", "4"]);
     let orgs = roster::load_orgs(&conn).expect("orgs");
-    assert_eq!(orgs["sch-1"].record.name, "Lincoln Middle School, Riverside");
+    assert_eq!(
+        orgs["sch-1"].record.name,
+        "Lincoln Middle School, Riverside"
+    );
     let users = roster::load_users(&conn).expect("users");
     let jose = &users["s-1"].record;
     assert_eq!(jose.identity.given_name, "José");
@@ -97,21 +105,35 @@ fn bulk_1_2_export_with_real_world_quirks_imports_everything() {
             .map(|(a, v)| format!("{a}={v}"))
             .collect::<Vec<_>>()
     };
-    assert_eq!(subgroups("s-1"), ["race_ethnicity=hispanic_or_latino", "sex=male"]);
+    assert_eq!(
+        subgroups("s-1"),
+        ["race_ethnicity=hispanic_or_latino", "sex=male"]
+    );
     assert_eq!(subgroups("s-2"), ["race_ethnicity=asian", "sex=female"]);
-    assert_eq!(subgroups("s-3"), ["race_ethnicity=two_or_more", "sex=unknown"]);
+    assert_eq!(
+        subgroups("s-3"),
+        ["race_ethnicity=two_or_more", "sex=unknown"]
+    );
     assert!(demographics.values().all(|d| d.record.birth_year.is_none()));
 
     // Scoping views for the auth code.
     let person = |id: &str| -> String {
-        conn.query_row("SELECT pkey FROM person WHERE sourced_id = ?1", [id], |r| r.get(0))
-            .expect("person")
+        conn.query_row("SELECT pkey FROM person WHERE sourced_id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .expect("person")
     };
     assert_eq!(
-        pairs(&conn, "SELECT guardian_pkey, student_pkey FROM guardian_student"),
-        [(person("g-1"), person("s-1")), (person("g-2"), person("s-2"))]
-            .into_iter()
-            .collect()
+        pairs(
+            &conn,
+            "SELECT guardian_pkey, student_pkey FROM guardian_link"
+        ),
+        [
+            (person("g-1"), person("s-1")),
+            (person("g-2"), person("s-2"))
+        ]
+        .into_iter()
+        .collect()
     );
     assert_eq!(
         pairs(&conn, "SELECT pkey, class_sourced_id FROM teacher_class"),
@@ -135,11 +157,20 @@ fn identity_stays_in_person_and_passwords_nowhere() {
     let user_ids = ["t-1", "s-1", "s-2", "s-3", "g-1", "g-2"];
     for row in dump_all_tables(&conn) {
         let (table, cells) = row.split_once(": ").expect("table prefix");
-        assert!(!row.contains("hunter2") && !row.contains("pw-s1"), "password stored: {row}");
-        assert!(!row.contains("Fresno") && !row.contains("2014-03-02"), "birth data: {row}");
+        assert!(
+            !row.contains("hunter2") && !row.contains("pw-s1"),
+            "password stored: {row}"
+        );
+        assert!(
+            !row.contains("Fresno") && !row.contains("2014-03-02"),
+            "birth data: {row}"
+        );
         if !matches!(table, "person" | "roster_record") {
             for cell in cells.split('|') {
-                assert!(!user_ids.contains(&cell), "user sourcedId outside person: {row}");
+                assert!(
+                    !user_ids.contains(&cell),
+                    "user sourcedId outside person: {row}"
+                );
                 assert!(!cell.contains("Okafor"), "name outside person: {row}");
             }
         }
@@ -166,7 +197,11 @@ fn reimporting_the_same_files_changes_nothing_and_keeps_pkeys() {
 fn delta_updates_deletes_and_ignores_stale_rows() {
     let conn = rostered_connection();
     let s1_pkey: String = conn
-        .query_row("SELECT pkey FROM person WHERE sourced_id = 's-1'", [], |r| r.get(0))
+        .query_row(
+            "SELECT pkey FROM person WHERE sourced_id = 's-1'",
+            [],
+            |r| r.get(0),
+        )
         .expect("s-1");
     let report = import_roster(&conn, &fixture("delta_1_2")).expect("delta imports");
     assert!(report.files.iter().all(|f| f.mode == FileMode::Delta));
@@ -179,7 +214,10 @@ fn delta_updates_deletes_and_ignores_stale_rows() {
     assert!(report.file("orgs.csv").is_none());
 
     let users = roster::load_users(&conn).expect("users");
-    assert_eq!(users["t-1"].record.identity.given_name, "Amara", "stale row ignored");
+    assert_eq!(
+        users["t-1"].record.identity.given_name, "Amara",
+        "stale row ignored"
+    );
     assert_eq!(
         users["s-2"].record.identity.preferred_given_name.as_deref(),
         Some("Minh")
@@ -201,7 +239,11 @@ fn delta_updates_deletes_and_ignores_stale_rows() {
     assert_eq!(demographics["s-1"].record.subgroups["sex"], "male");
     assert!(!demographics.contains_key("s-3"));
     let s1_after: String = conn
-        .query_row("SELECT pkey FROM person WHERE sourced_id = 's-1'", [], |r| r.get(0))
+        .query_row(
+            "SELECT pkey FROM person WHERE sourced_id = 's-1'",
+            [],
+            |r| r.get(0),
+        )
         .expect("s-1");
     assert_eq!(s1_after, s1_pkey);
 
@@ -230,16 +272,24 @@ fn one_point_one_export_reads_roles_from_users() {
     let mut teacher: Vec<String> = roles
         .values()
         .filter(|r| r.record.user_sourced_id == "t-9")
-        .map(|r| format!("{} {} {}", r.record.role, r.record.role_type, r.record.org_sourced_id))
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r.record.role, r.record.role_type, r.record.org_sourced_id
+            )
+        })
         .collect();
     teacher.sort();
-    assert_eq!(teacher, ["teacher primary sch-9", "teacher secondary sch-10"]);
+    assert_eq!(
+        teacher,
+        ["teacher primary sch-9", "teacher secondary sch-10"]
+    );
     assert!(roles
         .values()
         .any(|r| r.record.user_sourced_id == "p-9" && r.record.role == UserRole::Parent));
     let links = pairs(
         &conn,
-        "SELECT g.sourced_id, s.sourced_id FROM guardian_student l
+        "SELECT g.sourced_id, s.sourced_id FROM guardian_link l
            JOIN person g ON g.pkey = l.guardian_pkey JOIN person s ON s.pkey = l.student_pkey",
     );
     assert_eq!(
@@ -247,7 +297,10 @@ fn one_point_one_export_reads_roles_from_users() {
         [("p-9".to_owned(), "s-9".to_owned())].into_iter().collect()
     );
     let users = roster::load_users(&conn).expect("users");
-    assert_eq!(users["t-9"].record.primary_org_sourced_id.as_deref(), Some("sch-9"));
+    assert_eq!(
+        users["t-9"].record.primary_org_sourced_id.as_deref(),
+        Some("sch-9")
+    );
 
     let before = dump_without_history(&conn);
     let again = import_roster(&conn, &fixture("bulk_1_1")).expect("reimports");
@@ -277,7 +330,11 @@ fn zip_directory(dir: &Path, zip_path: &Path, folder: &str) {
         .collect();
     entries.sort();
     for path in entries {
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         writer
             .start_file(format!("{folder}{name}"), options)
             .expect("start");
@@ -329,7 +386,12 @@ fn rejects_a_missing_manifest() {
 #[test]
 fn rejects_an_unsupported_version() {
     let dir = copy_fixture("bulk_1_2");
-    edit(dir.path(), "manifest.csv", "oneroster.version,1.2", "oneroster.version,1.0");
+    edit(
+        dir.path(),
+        "manifest.csv",
+        "oneroster.version,1.2",
+        "oneroster.version,1.0",
+    );
     rejected(
         dir.path(),
         &["manifest.csv:3: value: unsupported OneRoster version \"1.0\" (expected 1.1 or 1.2)"],
@@ -340,20 +402,31 @@ fn rejects_an_unsupported_version() {
 fn rejects_a_file_the_manifest_lists_but_that_is_missing() {
     let dir = copy_fixture("bulk_1_2");
     std::fs::remove_file(dir.path().join("roles.csv")).expect("remove");
-    rejected(dir.path(), &["roles.csv: listed as bulk in manifest.csv but missing"]);
+    rejected(
+        dir.path(),
+        &["roles.csv: listed as bulk in manifest.csv but missing"],
+    );
 }
 
 #[test]
 fn rejects_a_missing_required_column() {
     let dir = copy_fixture("bulk_1_2");
     edit(dir.path(), "users.csv", "givenName,", "firstName,");
-    rejected(dir.path(), &["users.csv:1: header: missing required column \"givenName\""]);
+    rejected(
+        dir.path(),
+        &["users.csv:1: header: missing required column \"givenName\""],
+    );
 }
 
 #[test]
 fn rejects_a_bad_date() {
     let dir = copy_fixture("bulk_1_2");
-    edit(dir.path(), "academicSessions.csv", "2027-06-11", "2027-02-30");
+    edit(
+        dir.path(),
+        "academicSessions.csv",
+        "2027-06-11",
+        "2027-02-30",
+    );
     rejected(
         dir.path(),
         &["academicSessions.csv:2: endDate: invalid date \"2027-02-30\" (expected YYYY-MM-DD)"],
@@ -363,7 +436,12 @@ fn rejects_a_bad_date() {
 #[test]
 fn rejects_a_dangling_reference() {
     let dir = copy_fixture("bulk_1_2");
-    edit(dir.path(), "enrollments.csv", "e-s2-7a,,,cls-7a", "e-s2-7a,,,cls-9");
+    edit(
+        dir.path(),
+        "enrollments.csv",
+        "e-s2-7a,,,cls-7a",
+        "e-s2-7a,,,cls-9",
+    );
     rejected(
         dir.path(),
         &["enrollments.csv:6: classSourcedId: unknown class \"cls-9\""],
@@ -383,7 +461,12 @@ fn rejects_a_duplicate_sourced_id() {
 #[test]
 fn rejects_an_unknown_role() {
     let dir = copy_fixture("bulk_1_2");
-    edit(dir.path(), "roles.csv", "s-3,primary,student", "s-3,primary,studnet");
+    edit(
+        dir.path(),
+        "roles.csv",
+        "s-3,primary,student",
+        "s-3,primary,studnet",
+    );
     rejected(
         dir.path(),
         &["roles.csv:5: role: unknown role \"studnet\" (expected administrator, aide, counselor, \
@@ -405,7 +488,9 @@ fn rejects_a_truncated_zip() {
         |conn| import_roster(conn, &zip_path),
         &["roster.zip: not a readable zip archive (is it truncated?)"],
     );
-    assert!(error.summary().ends_with("rejected, nothing changed: 1 problem"));
+    assert!(error
+        .summary()
+        .ends_with("rejected, nothing changed: 1 problem"));
 }
 
 #[test]
@@ -429,9 +514,19 @@ fn rejects_a_file_that_is_not_utf8() {
 fn rejects_every_problem_at_once_with_locations() {
     let dir = copy_fixture("bulk_1_2");
     edit(dir.path(), "users.csv", ",true,jgarcia,", ",yes,jgarcia,");
-    edit(dir.path(), "enrollments.csv", "e-s1-6a,,,cls-6a,sch-1,s-1", "e-s1-6a,,,cls-6a,sch-1,s-99");
+    edit(
+        dir.path(),
+        "enrollments.csv",
+        "e-s1-6a,,,cls-6a,sch-1,s-1",
+        "e-s1-6a,,,cls-6a,sch-1,s-99",
+    );
     edit(dir.path(), "demographics.csv", ",male,", ",M,");
-    edit(dir.path(), "classes.csv", ",scheduled,Room 14", ",lecture,Room 14");
+    edit(
+        dir.path(),
+        "classes.csv",
+        ",scheduled,Room 14",
+        ",lecture,Room 14",
+    );
     rejected(
         dir.path(),
         &[
@@ -442,15 +537,26 @@ fn rejects_every_problem_at_once_with_locations() {
     );
     // The reference problem shows once the values are fixed.
     let dir = copy_fixture("bulk_1_2");
-    edit(dir.path(), "enrollments.csv", "e-s1-6a,,,cls-6a,sch-1,s-1", "e-s1-6a,,,cls-6a,sch-1,s-99");
-    rejected(dir.path(), &["enrollments.csv:4: userSourcedId: unknown user \"s-99\""]);
+    edit(
+        dir.path(),
+        "enrollments.csv",
+        "e-s1-6a,,,cls-6a,sch-1,s-1",
+        "e-s1-6a,,,cls-6a,sch-1,s-99",
+    );
+    rejected(
+        dir.path(),
+        &["enrollments.csv:4: userSourcedId: unknown user \"s-99\""],
+    );
 }
 
 #[test]
 fn rejects_a_delta_row_without_status_or_date() {
     let dir = copy_fixture("delta_1_2");
     edit(dir.path(), "roles.csv", "r-s-4,active,", "r-s-4,,");
-    rejected(dir.path(), &["roles.csv:3: status: required in a delta file"]);
+    rejected(
+        dir.path(),
+        &["roles.csv:3: status: required in a delta file"],
+    );
 }
 
 #[test]
@@ -490,8 +596,10 @@ fn rejects_removing_a_guardian_a_stored_student_still_lists() {
     .expect("users");
     rejected(
         dir.path(),
-        &["users.csv: agentSourcedIds: stored user \"s-2\" refers to user \"g-2\", \
-           which is not on the roster after this import"],
+        &[
+            "users.csv: agentSourcedIds: stored user \"s-2\" refers to user \"g-2\", \
+           which is not on the roster after this import",
+        ],
     );
 }
 
@@ -510,8 +618,14 @@ fn birth_year_is_kept_only_when_asked_and_options_are_checked() {
         .any(|d| d.column == "birthDate" && d.reason == "only the birth year is kept"));
     let demographics = roster::load_demographics(&conn).expect("demographics");
     assert_eq!(demographics["s-1"].record.birth_year, Some(2014));
-    assert_eq!(demographics["s-2"].record.subgroups["country_of_birth"], "VN");
-    assert!(!demographics["s-2"].record.subgroups.contains_key("race_ethnicity"));
+    assert_eq!(
+        demographics["s-2"].record.subgroups["country_of_birth"],
+        "VN"
+    );
+    assert!(!demographics["s-2"]
+        .record
+        .subgroups
+        .contains_key("race_ethnicity"));
 
     let bad = ImportOptions {
         kept_demographics: vec!["birthDate".into()],
@@ -538,7 +652,10 @@ fn progress_reports_reading_and_writing() {
     let conn = migrated_connection();
     import_roster_with(&conn, &fixture("bulk_1_2"), &opts).expect("imports");
     let stages = stages.lock().expect("lock");
-    assert_eq!(stages.first().map(String::as_str), Some("reading OneRoster files"));
+    assert_eq!(
+        stages.first().map(String::as_str),
+        Some("reading OneRoster files")
+    );
     assert!(stages.iter().any(|s| s == "writing roster"));
     assert_eq!(stages.last().map(String::as_str), Some("done"));
 }

@@ -166,7 +166,7 @@ CREATE VIEW teacher_class AS
     SELECT DISTINCT pkey, class_sourced_id FROM enrollment WHERE role = 'teacher';
 CREATE VIEW student_class AS
     SELECT DISTINCT pkey, class_sourced_id FROM enrollment WHERE role = 'student';
-CREATE VIEW guardian_student AS
+CREATE VIEW guardian_link AS
     SELECT a.agent_pkey AS guardian_pkey, a.pkey AS student_pkey
       FROM user_agent a
      WHERE EXISTS (SELECT 1 FROM person_role r WHERE r.pkey = a.pkey AND r.role = 'student')

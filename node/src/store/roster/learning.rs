@@ -76,7 +76,12 @@ pub fn upsert_item(conn: &Connection, item_id: &str, item: &Item) -> rusqlite::R
             activity_id = excluded.activity_id, title = excluded.title,
             max_score = excluded.max_score",
     )?
-    .execute(params![item_id, item.activity_id, item.title, item.max_score])?;
+    .execute(params![
+        item_id,
+        item.activity_id,
+        item.title,
+        item.max_score
+    ])?;
     conn.prepare_cached("DELETE FROM item_standard WHERE item_id = ?1")?
         .execute([item_id])?;
     conn.prepare_cached("DELETE FROM item_choice WHERE item_id = ?1")?

@@ -307,7 +307,11 @@ pub fn load_demographics(
             Stored {
                 record: Demographics {
                     birth_year: row.get(2)?,
-                    subgroups: subgroups.remove(&pkey).unwrap_or_default().into_iter().collect(),
+                    subgroups: subgroups
+                        .remove(&pkey)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect(),
                 },
                 date_last_modified: optional_instant_column(row, 3)?,
             },

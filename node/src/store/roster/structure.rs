@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::people::{delete_record, record_key};
 use super::records::{AcademicSession, Class, Course, Enrollment, EnrollmentRole, Org, Stored};
 use super::{
-    date_column, date_text, instant_text, list_text, optional_date_column,
-    optional_instant_column, text_list,
+    date_column, date_text, instant_text, list_text, optional_date_column, optional_instant_column,
+    text_list,
 };
 
 /// Every stored org by sourcedId.

@@ -42,13 +42,16 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn person() -> impl Strategy<Value = Person> {
-    (name(), name(), proptest::option::of("[a-z]{1,6}@[a-z]{1,6}\\.example")).prop_map(
-        |(given, family, email)| Person {
+    (
+        name(),
+        name(),
+        proptest::option::of("[a-z]{1,6}@[a-z]{1,6}\\.example"),
+    )
+        .prop_map(|(given, family, email)| Person {
             given,
             family,
             email,
-        },
-    )
+        })
 }
 
 fn roster() -> impl Strategy<Value = Roster> {
@@ -138,8 +141,22 @@ fn write_roster(dir: &Path, roster: &Roster) {
         dir,
         "academicSessions.csv",
         vec![
-            cells(&["sourcedId", "title", "type", "startDate", "endDate", "schoolYear"]),
-            cells(&["sy", "2026-2027", "schoolYear", "2026-08-24", "2027-06-11", "2027"]),
+            cells(&[
+                "sourcedId",
+                "title",
+                "type",
+                "startDate",
+                "endDate",
+                "schoolYear",
+            ]),
+            cells(&[
+                "sy",
+                "2026-2027",
+                "schoolYear",
+                "2026-08-24",
+                "2027-06-11",
+                "2027",
+            ]),
         ],
     );
     write(
@@ -220,10 +237,22 @@ fn write_roster(dir: &Path, roster: &Roster) {
         ]);
     };
     for (t, teacher) in roster.teachers.iter().enumerate() {
-        user(format!("t-{t}"), teacher, String::new(), String::new(), "teacher");
+        user(
+            format!("t-{t}"),
+            teacher,
+            String::new(),
+            String::new(),
+            "teacher",
+        );
     }
     for (g, guardian) in roster.guardians.iter().enumerate() {
-        user(format!("g-{g}"), guardian, String::new(), String::new(), "guardian");
+        user(
+            format!("g-{g}"),
+            guardian,
+            String::new(),
+            String::new(),
+            "guardian",
+        );
     }
     let mut demographics = vec![cells(&[
         "sourcedId",
