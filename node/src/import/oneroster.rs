@@ -11,6 +11,7 @@ mod export;
 mod manifest;
 mod people;
 mod plan;
+mod references;
 mod source;
 mod structure;
 

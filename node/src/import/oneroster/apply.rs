@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::plan::{ids_after, plan, Plan};
+use super::references::{check_references, Known};
 use super::OneRosterBatch;
 use crate::import::error::{database, ImportError, Problem, Problems, MAX_PROBLEMS};
 use crate::import::progress::{finish, Ticker};
@@ -53,24 +54,15 @@ impl StoredRoster {
 }
 
 /// The plans of one batch.
-struct Plans<'b> {
-    orgs: Option<Plan<'b, Org>>,
-    sessions: Option<Plan<'b, AcademicSession>>,
-    courses: Option<Plan<'b, Course>>,
-    classes: Option<Plan<'b, Class>>,
-    users: Option<Plan<'b, User>>,
-    roles: Option<Plan<'b, Role>>,
-    enrollments: Option<Plan<'b, Enrollment>>,
-    demographics: Option<Plan<'b, Demographics>>,
-}
-
-/// The sourcedIds on the roster once the plans are applied.
-struct Known {
-    orgs: HashSet<String>,
-    sessions: HashSet<String>,
-    courses: HashSet<String>,
-    classes: HashSet<String>,
-    users: HashSet<String>,
+pub(super) struct Plans<'b> {
+    pub(super) orgs: Option<Plan<'b, Org>>,
+    pub(super) sessions: Option<Plan<'b, AcademicSession>>,
+    pub(super) courses: Option<Plan<'b, Course>>,
+    pub(super) classes: Option<Plan<'b, Class>>,
+    pub(super) users: Option<Plan<'b, User>>,
+    pub(super) roles: Option<Plan<'b, Role>>,
+    pub(super) enrollments: Option<Plan<'b, Enrollment>>,
+    pub(super) demographics: Option<Plan<'b, Demographics>>,
 }
 
 pub(super) fn apply(
@@ -166,148 +158,6 @@ fn drop_replaced_derived_roles(
     replaced.sort();
     for id in replaced {
         roles.delete(id.clone());
-    }
-}
-
-/// Pushes `unknown <kind> "<id>"` unless `id` is known.
-fn require(
-    problems: &mut Problems,
-    (file, line, column): (&str, u64, &str),
-    kind: &str,
-    id: &str,
-    known: &HashSet<String>,
-) {
-    if !known.contains(id) {
-        problems.push(Problem::at(
-            file,
-            line,
-            column,
-            format!("unknown {kind} \"{id}\""),
-        ));
-    }
-}
-
-fn check_references(
-    plans: &Plans<'_>,
-    known: &Known,
-    roles_from_users: bool,
-    problems: &mut Problems,
-) {
-    if let Some(plan) = &plans.orgs {
-        for w in &plan.live {
-            if let Some(parent) = &w.record.parent_sourced_id {
-                let at = (plan.file, w.line, "parentSourcedId");
-                require(problems, at, "org", parent, &known.orgs);
-            }
-        }
-    }
-    if let Some(plan) = &plans.sessions {
-        for w in &plan.live {
-            if let Some(parent) = &w.record.parent_sourced_id {
-                let at = (plan.file, w.line, "parentSourcedId");
-                require(problems, at, "academic session", parent, &known.sessions);
-            }
-        }
-    }
-    if let Some(plan) = &plans.courses {
-        for w in &plan.live {
-            let at = (plan.file, w.line, "orgSourcedId");
-            require(problems, at, "org", &w.record.org_sourced_id, &known.orgs);
-            if let Some(year) = &w.record.school_year_sourced_id {
-                let at = (plan.file, w.line, "schoolYearSourcedId");
-                require(problems, at, "academic session", year, &known.sessions);
-            }
-        }
-    }
-    if let Some(plan) = &plans.classes {
-        for w in &plan.live {
-            let at = (plan.file, w.line, "courseSourcedId");
-            require(
-                problems,
-                at,
-                "course",
-                &w.record.course_sourced_id,
-                &known.courses,
-            );
-            let at = (plan.file, w.line, "schoolSourcedId");
-            require(
-                problems,
-                at,
-                "org",
-                &w.record.school_sourced_id,
-                &known.orgs,
-            );
-            for term in &w.record.term_sourced_ids {
-                let at = (plan.file, w.line, "termSourcedIds");
-                require(problems, at, "academic session", term, &known.sessions);
-            }
-        }
-    }
-    if let Some(plan) = &plans.users {
-        for w in &plan.live {
-            // 1.1: the orgs are checked on the roles derived from orgSourcedIds.
-            if let (Some(org), false) = (&w.record.primary_org_sourced_id, roles_from_users) {
-                let at = (plan.file, w.line, "primaryOrgSourcedId");
-                require(problems, at, "org", org, &known.orgs);
-            }
-            for agent in &w.record.agent_sourced_ids {
-                let at = (plan.file, w.line, "agentSourcedIds");
-                require(problems, at, "user", agent, &known.users);
-            }
-        }
-    }
-    if let Some(plan) = &plans.roles {
-        let (user_column, org_column) = if roles_from_users {
-            ("sourcedId", "orgSourcedIds")
-        } else {
-            ("userSourcedId", "orgSourcedId")
-        };
-        for w in &plan.live {
-            let at = (plan.file, w.line, user_column);
-            require(
-                problems,
-                at,
-                "user",
-                &w.record.user_sourced_id,
-                &known.users,
-            );
-            let at = (plan.file, w.line, org_column);
-            require(problems, at, "org", &w.record.org_sourced_id, &known.orgs);
-        }
-    }
-    if let Some(plan) = &plans.enrollments {
-        for w in &plan.live {
-            let at = (plan.file, w.line, "classSourcedId");
-            require(
-                problems,
-                at,
-                "class",
-                &w.record.class_sourced_id,
-                &known.classes,
-            );
-            let at = (plan.file, w.line, "schoolSourcedId");
-            require(
-                problems,
-                at,
-                "org",
-                &w.record.school_sourced_id,
-                &known.orgs,
-            );
-            let at = (plan.file, w.line, "userSourcedId");
-            require(
-                problems,
-                at,
-                "user",
-                &w.record.user_sourced_id,
-                &known.users,
-            );
-        }
-    }
-    if let Some(plan) = &plans.demographics {
-        for w in &plan.live {
-            let at = (plan.file, w.line, "sourcedId");
-            require(problems, at, "user", w.sourced_id, &known.users);
-        }
     }
 }
 
