@@ -3,8 +3,8 @@
 //! the birth year is kept, and only when asked.
 //!
 //! Vocabulary: `sex` ∈ {female, male, other, unknown}; `race_ethnicity` ∈
-//! {hispanic_or_latino, american_indian_or_alaska_native, asian, black_or_african_american,
-//! native_hawaiian_or_other_pacific_islander, white, two_or_more, unknown} by the US federal
+//! {hispanic_or_latino, american_indian_alaska_native, asian, black_african_american,
+//! native_hawaiian_pacific_islander, white, two_or_more, unknown} by the US federal
 //! convention: hispanicOrLatinoEthnicity true wins; else exactly one race flag gives that race;
 //! two or more flags (or demographicRaceTwoOrMoreRaces) give two_or_more; none gives unknown.
 
@@ -26,13 +26,13 @@ const HISPANIC: &str = "hispanicOrLatinoEthnicity";
 const RACE_FLAGS: [(&str, &str); 5] = [
     (
         "americanIndianOrAlaskaNative",
-        "american_indian_or_alaska_native",
+        "american_indian_alaska_native",
     ),
     ("asian", "asian"),
-    ("blackOrAfricanAmerican", "black_or_african_american"),
+    ("blackOrAfricanAmerican", "black_african_american"),
     (
         "nativeHawaiianOrOtherPacificIslander",
-        "native_hawaiian_or_other_pacific_islander",
+        "native_hawaiian_pacific_islander",
     ),
     ("white", "white"),
 ];
