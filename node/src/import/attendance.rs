@@ -177,7 +177,7 @@ pub fn apply_attendance(
     for row in &batch.rows {
         ticker.tick();
         let Some(pkey) = students.get(&row.student_sourced_id) else {
-            continue; // unreachable: checked above
+            continue; // every student was checked above
         };
         let stored = roster::load_attendance_mark(
             conn,
