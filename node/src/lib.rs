@@ -11,4 +11,6 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod http;
+pub mod import;
+pub mod sources;
 pub mod store;

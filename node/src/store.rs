@@ -7,7 +7,9 @@ pub mod access_log;
 pub mod accounts;
 pub mod migrations;
 mod readers;
+pub mod roster;
 pub mod scope;
+pub mod sources;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -13,11 +13,23 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Append only: never edit one that has shipped.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "roster",
+        sql: include_str!("migrations/0002_roster.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "xapi",
+        sql: include_str!("migrations/0003_xapi.sql"),
+    },
+];
 
 /// The version a fully migrated database has.
 pub fn latest_version() -> u32 {
