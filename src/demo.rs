@@ -34,10 +34,7 @@ pub const DEMO_ACCOUNTS: &[(&str, Role, &str)] = &[
 ];
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     rt.block_on(run_async(args))
 }
 
@@ -60,17 +57,12 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<()> {
         ..NodeConfig::default()
     };
     let store_cfg = config.clone();
-    tokio::task::spawn_blocking(move || prepare_node(&store_cfg))
-        .await
-        .context("preparing the demo node")??;
+    tokio::task::spawn_blocking(move || prepare_node(&store_cfg)).await.context("preparing the demo node")??;
     let (node, _) = match commands::start(config.clone(), Arc::new(SystemClock)).await {
         Ok(n) => n,
         Err(_) if args.port != 0 => {
             // The default port is taken: any free port will do for a demo.
-            let cfg = NodeConfig {
-                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                ..config.clone()
-            };
+            let cfg = NodeConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ..config.clone() };
             commands::start(cfg, Arc::new(SystemClock)).await?
         }
         Err(e) => return Err(e.into()),
@@ -91,9 +83,7 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<()> {
             None => commands::shutdown_signal().await,
         }
     };
-    node.run_until(until)
-        .await
-        .context("running the demo node")?;
+    node.run_until(until).await.context("running the demo node")?;
     Ok(())
 }
 

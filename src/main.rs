@@ -48,6 +48,43 @@ enum NodeCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Import rosters, the item bank, attendance or later outcomes (all or nothing).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// xAPI data sources (quiz and LMS tools) and their credentials.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A OneRoster 1.1/1.2 CSV export: a directory or a .zip (bulk or delta).
+    Oneroster { path: PathBuf },
+    /// The item bank CSV (items, standards, keys, distractor misconceptions).
+    Items { file: PathBuf },
+    /// Attendance CSV.
+    Attendance { file: PathBuf },
+    /// Later outcomes CSV (end-of-term or state assessment results).
+    Outcomes { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SourceCommand {
+    /// Create credentials for a tool; the secret is printed once.
+    Add {
+        name: String,
+        /// Limit the source to these class sourcedIds (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        classes: Option<Vec<String>>,
+    },
+    /// List data sources.
+    List,
+    /// Revoke a source's credentials.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -74,12 +111,7 @@ enum UserCommand {
     /// Link a guardian/student account to a student, or a teacher account to a class.
     Link {
         username: String,
-        #[arg(
-            long,
-            value_name = "SOURCED_ID",
-            conflicts_with = "class",
-            required_unless_present = "class"
-        )]
+        #[arg(long, value_name = "SOURCED_ID", conflicts_with = "class", required_unless_present = "class")]
         student: Option<String>,
         #[arg(long, value_name = "SOURCED_ID")]
         class: Option<String>,
@@ -94,9 +126,7 @@ enum AuditCommand {
 
 fn read_password_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
     let pw = line.trim_end_matches(['\n', '\r']).to_string();
     anyhow::ensure!(!pw.is_empty(), "no password on standard input");
     Ok(pw)
@@ -111,33 +141,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 NodeCommand::Serve => runtime()?.block_on(node::serve(cfg))?,
                 NodeCommand::User { command } => {
                     let msg = match command {
-                        UserCommand::Add {
-                            username,
-                            role,
-                            person,
-                            password_stdin,
-                        } => {
+                        UserCommand::Add { username, role, person, password_stdin } => {
                             let pw = password_stdin.then(read_password_stdin).transpose()?;
-                            node::user_add(
-                                &cfg,
-                                &username,
-                                &role,
-                                person.as_deref(),
-                                pw.as_deref(),
-                            )?
+                            node::user_add(&cfg, &username, &role, person.as_deref(), pw.as_deref())?
                         }
-                        UserCommand::Passwd {
-                            username,
-                            password_stdin,
-                        } => {
+                        UserCommand::Passwd { username, password_stdin } => {
                             let pw = password_stdin.then(read_password_stdin).transpose()?;
                             node::user_passwd(&cfg, &username, pw.as_deref())?
                         }
-                        UserCommand::Link {
-                            username,
-                            student,
-                            class,
-                        } => {
+                        UserCommand::Link { username, student, class } => {
                             let target = match (student, class) {
                                 (Some(s), _) => LinkTarget::Student(s),
                                 (None, Some(c)) => LinkTarget::Class(c),
@@ -148,9 +160,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     println!("{msg}");
                 }
-                NodeCommand::Audit {
-                    command: AuditCommand::Verify,
-                } => println!("{}", node::audit_verify(&cfg)?),
+                NodeCommand::Audit { command: AuditCommand::Verify } => println!("{}", node::audit_verify(&cfg)?),
+                NodeCommand::Import { command } => {
+                    use lantern_node::imports::ImportInput as I;
+                    let (kind, path) = match command {
+                        ImportCommand::Oneroster { path } => (I::OneRoster, path),
+                        ImportCommand::Items { file } => (I::Items, file),
+                        ImportCommand::Attendance { file } => (I::Attendance, file),
+                        ImportCommand::Outcomes { file } => (I::Outcomes, file),
+                    };
+                    println!("{}", node::import(&cfg, kind, &path)?);
+                }
+                NodeCommand::Source { command } => {
+                    let msg = match command {
+                        SourceCommand::Add { name, classes } => node::source_add(&cfg, &name, classes)?,
+                        SourceCommand::List => node::source_list(&cfg)?,
+                        SourceCommand::Revoke { name } => node::source_revoke(&cfg, &name)?,
+                    };
+                    println!("{msg}");
+                }
             }
             Ok(())
         }
@@ -158,10 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
 fn main() -> ExitCode {
@@ -170,7 +195,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lantern: {}", format!("{e:#}").replace('\n', " "));
+            // One line of reason; an import's list of problems follows on its own lines.
+            eprintln!("lantern: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -30,15 +30,10 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
                 return;
             }
             if e.seq != expected_seq {
-                problem = Some(format!(
-                    "entry {}: expected sequence number {expected_seq} (an entry is missing)",
-                    e.seq
-                ));
+                problem =
+                    Some(format!("entry {}: expected sequence number {expected_seq} (an entry is missing)", e.seq));
             } else if e.prev_hash != prev {
-                problem = Some(format!(
-                    "entry {}: does not link to the entry before it",
-                    e.seq
-                ));
+                problem = Some(format!("entry {}: does not link to the entry before it", e.seq));
             } else {
                 let fields = NewEntry {
                     at: e.at.clone(),
@@ -49,21 +44,13 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
                     detail: e.detail.clone(),
                 };
                 if entry_hash(&prev, e.seq, &fields) != e.hash {
-                    problem = Some(format!(
-                        "entry {}: contents do not match its hash (edited)",
-                        e.seq
-                    ));
+                    problem = Some(format!("entry {}: contents do not match its hash (edited)", e.seq));
                 }
             }
             prev = e.hash;
             expected_seq += 1;
         })?;
-        Ok(VerifyReport {
-            entries,
-            ok: problem.is_none(),
-            problem,
-            last_hash: prev,
-        })
+        Ok(VerifyReport { entries, ok: problem.is_none(), problem, last_hash: prev })
     })
 }
 
@@ -103,11 +90,7 @@ mod tests {
 
         // The triggers refuse edits through SQL...
         let err = store
-            .write(|c| {
-                Ok::<_, StoreError>(
-                    c.execute("UPDATE access_log SET subject = 'x' WHERE seq = 3", [])?,
-                )
-            })
+            .write(|c| Ok::<_, StoreError>(c.execute("UPDATE access_log SET subject = 'x' WHERE seq = 3", [])?))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
@@ -117,15 +100,15 @@ mod tests {
         // ...and an edit made around them (dropping the trigger with a raw tool) breaks the chain.
         let path = dir.path().join("node.db");
         let raw = Connection::open(&path).unwrap();
-        raw.execute_batch("DROP TRIGGER access_log_append_only_update; UPDATE access_log SET subject = 'p_forged' WHERE seq = 3;").unwrap();
+        raw.execute_batch(
+            "DROP TRIGGER access_log_append_only_update; UPDATE access_log SET subject = 'p_forged' WHERE seq = 3;",
+        )
+        .unwrap();
         drop(raw);
         let store = crate::store::open_temp(dir.path()).unwrap();
         let r = verify(&store).unwrap();
         assert!(!r.ok);
-        assert_eq!(
-            r.problem.as_deref(),
-            Some("entry 3: contents do not match its hash (edited)")
-        );
+        assert_eq!(r.problem.as_deref(), Some("entry 3: contents do not match its hash (edited)"));
     }
 
     #[tokio::test]
@@ -135,16 +118,10 @@ mod tests {
         record(&store, (0..4).map(entry).collect()).await.unwrap();
         store.shutdown();
         let raw = Connection::open(dir.path().join("node.db")).unwrap();
-        raw.execute_batch(
-            "DROP TRIGGER access_log_append_only_delete; DELETE FROM access_log WHERE seq = 2;",
-        )
-        .unwrap();
+        raw.execute_batch("DROP TRIGGER access_log_append_only_delete; DELETE FROM access_log WHERE seq = 2;").unwrap();
         drop(raw);
         let store = crate::store::open_temp(dir.path()).unwrap();
         let r = verify(&store).unwrap();
-        assert_eq!(
-            r.problem.as_deref(),
-            Some("entry 3: expected sequence number 2 (an entry is missing)")
-        );
+        assert_eq!(r.problem.as_deref(), Some("entry 3: expected sequence number 2 (an entry is missing)"));
     }
 }

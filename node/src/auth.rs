@@ -70,10 +70,7 @@ impl Principal {
         if allows(self.role, cap) {
             Ok(())
         } else {
-            Err(AuthError::Forbidden {
-                role: self.role,
-                capability: cap,
-            })
+            Err(AuthError::Forbidden { role: self.role, capability: cap })
         }
     }
 }
@@ -112,16 +109,8 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn principal_from(
-    a: &AccountRow,
-    session_id: i64,
-    csrf: String,
-    via: SessionKind,
-) -> Result<Principal, AuthError> {
-    let role = a
-        .role
-        .parse::<Role>()
-        .map_err(|e| AuthError::Store(StoreError::Invalid(e)))?;
+fn principal_from(a: &AccountRow, session_id: i64, csrf: String, via: SessionKind) -> Result<Principal, AuthError> {
+    let role = a.role.parse::<Role>().map_err(|e| AuthError::Store(StoreError::Invalid(e)))?;
     Ok(Principal {
         account_id: a.id,
         username: a.username.clone(),
@@ -152,14 +141,7 @@ pub async fn login(
     limits: &rate_limit::LimitConfig,
     attempt: LoginAttempt<'_>,
 ) -> Result<NewSession, AuthError> {
-    let LoginAttempt {
-        username,
-        password,
-        address,
-        now,
-        ttl,
-        kind,
-    } = attempt;
+    let LoginAttempt { username, password, address, now, ttl, kind } = attempt;
     if let Err(wait) = limiter.check(limits, username, address, now) {
         return Err(AuthError::RateLimited(wait));
     }
@@ -199,13 +181,8 @@ async fn open_session(
     let token = password::generate_token();
     let csrf = password::generate_token();
     let expires_at = now + ttl;
-    let (hash, account_id, csrf2, now_s, exp_s) = (
-        token_hash(&token),
-        account.id,
-        csrf.clone(),
-        ts(now),
-        ts(expires_at),
-    );
+    let (hash, account_id, csrf2, now_s, exp_s) =
+        (token_hash(&token), account.id, csrf.clone(), ts(now), ts(expires_at));
     let session_id = store
         .write(move |c| {
             sql::insert_session(
@@ -223,20 +200,11 @@ async fn open_session(
         })
         .await?;
     let principal = principal_from(account, session_id, csrf.clone(), kind)?;
-    Ok(NewSession {
-        token,
-        csrf_token: csrf,
-        expires_at,
-        principal,
-    })
+    Ok(NewSession { token, csrf_token: csrf, expires_at, principal })
 }
 
 /// Resolves a session or API token to its principal.
-pub async fn authenticate(
-    store: &Store,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Principal, AuthError> {
+pub async fn authenticate(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Principal, AuthError> {
     let hash = token_hash(token);
     let row = store.read(move |c| sql::find_session(c, &hash)).await?;
     let Some(s) = row else {
@@ -245,31 +213,21 @@ pub async fn authenticate(
     if s.revoked {
         return Err(AuthError::SessionRevoked);
     }
-    let expires = DateTime::parse_from_rfc3339(&s.expires_at).map_err(|e| {
-        AuthError::Store(StoreError::Invalid(format!(
-            "session expiry {:?}: {e}",
-            s.expires_at
-        )))
-    })?;
+    let expires = DateTime::parse_from_rfc3339(&s.expires_at)
+        .map_err(|e| AuthError::Store(StoreError::Invalid(format!("session expiry {:?}: {e}", s.expires_at))))?;
     if expires <= now {
         return Err(AuthError::SessionExpired);
     }
     if s.account.disabled {
         return Err(AuthError::AccountDisabled);
     }
-    let via = if s.kind == "api" {
-        SessionKind::Api
-    } else {
-        SessionKind::Browser
-    };
+    let via = if s.kind == "api" { SessionKind::Api } else { SessionKind::Browser };
     principal_from(&s.account, s.session_id, s.csrf_token, via)
 }
 
 pub async fn logout(store: &Store, session_id: i64, now: DateTime<Utc>) -> Result<(), AuthError> {
     let now = ts(now);
-    store
-        .write(move |c| sql::revoke_session(c, session_id, &now))
-        .await?;
+    store.write(move |c| sql::revoke_session(c, session_id, &now)).await?;
     Ok(())
 }
 
@@ -282,10 +240,7 @@ pub async fn issue_api_token(
     ttl: Duration,
 ) -> Result<NewSession, AuthError> {
     let name = principal.username.clone();
-    let account = store
-        .read(move |c| sql::find_account(c, &name))
-        .await?
-        .ok_or(AuthError::NotAuthenticated)?;
+    let account = store.read(move |c| sql::find_account(c, &name)).await?.ok_or(AuthError::NotAuthenticated)?;
     open_session(store, &account, now, ttl, SessionKind::Api, label).await
 }
 
@@ -318,48 +273,30 @@ pub fn add_user(
         }
     };
     let hash = password::hash_password(&pw).map_err(AuthError::Invalid)?;
-    let (username, person, must_change) = (
-        username.to_string(),
-        person.map(str::to_string),
-        generated.is_some(),
-    );
+    let (username, person, must_change) = (username.to_string(), person.map(str::to_string), generated.is_some());
     let account_id = store.write_blocking(move |c| -> Result<i64, AuthError> {
         if sql::find_account(c, &username)?.is_some() {
             return Err(AuthError::DuplicateUser(username.clone()));
         }
         let person_key = match &person {
-            Some(p) => Some(scope::person_key(c, p)?.ok_or_else(|| {
-                AuthError::Invalid(format!("no rostered person with sourcedId {p:?}"))
-            })?),
+            Some(p) => Some(
+                scope::person_key(c, p)?
+                    .ok_or_else(|| AuthError::Invalid(format!("no rostered person with sourcedId {p:?}")))?,
+            ),
             None => None,
         };
-        Ok(sql::insert_account(
-            c,
-            &username,
-            role.as_str(),
-            &hash,
-            person_key.as_deref(),
-            must_change,
-            &ts(now),
-        )?)
+        Ok(sql::insert_account(c, &username, role.as_str(), &hash, person_key.as_deref(), must_change, &ts(now))?)
     })?;
-    Ok(AddedUser {
-        account_id,
-        generated_password: generated,
-    })
+    Ok(AddedUser { account_id, generated_password: generated })
 }
 
 fn validate_username(u: &str) -> Result<(), AuthError> {
-    let ok = !u.is_empty()
-        && u.len() <= 64
-        && u.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    let ok =
+        !u.is_empty() && u.len() <= 64 && u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if ok {
         Ok(())
     } else {
-        Err(AuthError::Invalid(format!(
-            "username {u:?} must be 1–64 letters, digits or . _ - @"
-        )))
+        Err(AuthError::Invalid(format!("username {u:?} must be 1–64 letters, digits or . _ - @")))
     }
 }
 
@@ -386,8 +323,7 @@ pub fn set_password(
     let username = username.to_string();
     let must_change = must_change || generated.is_some();
     store.write_blocking(move |c| -> Result<(), AuthError> {
-        let a = sql::find_account(c, &username)?
-            .ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
+        let a = sql::find_account(c, &username)?.ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
         sql::set_password(c, a.id, &hash, must_change, &ts(now))?;
         sql::revoke_all_sessions(c, a.id, &ts(now))?;
         Ok(())
@@ -406,23 +342,14 @@ pub async fn change_own_password(
 ) -> Result<(), AuthError> {
     password::check_strength(new).map_err(AuthError::Invalid)?;
     let name = principal.username.clone();
-    let account = store
-        .read(move |c| sql::find_account(c, &name))
-        .await?
-        .ok_or(AuthError::NotAuthenticated)?;
-    let (cur, stored, newpw) = (
-        current.to_string(),
-        account.password_hash.clone(),
-        new.to_string(),
-    );
+    let account = store.read(move |c| sql::find_account(c, &name)).await?.ok_or(AuthError::NotAuthenticated)?;
+    let (cur, stored, newpw) = (current.to_string(), account.password_hash.clone(), new.to_string());
     let hash = tokio::task::spawn_blocking(move || {
         if !password::verify_password(&cur, &stored) {
             return Err(AuthError::InvalidCredentials);
         }
         if cur == newpw {
-            return Err(AuthError::Invalid(
-                "the new password must differ from the current one".into(),
-            ));
+            return Err(AuthError::Invalid("the new password must differ from the current one".into()));
         }
         password::hash_password(&newpw).map_err(AuthError::Invalid)
     })
@@ -448,43 +375,30 @@ pub enum LinkTarget {
 }
 
 /// Links an account to a student or a class; the role must fit the link.
-pub fn link(
-    store: &Store,
-    username: &str,
-    target: LinkTarget,
-    now: DateTime<Utc>,
-) -> Result<bool, AuthError> {
+pub fn link(store: &Store, username: &str, target: LinkTarget, now: DateTime<Utc>) -> Result<bool, AuthError> {
     let username = username.to_string();
     store.write_blocking(move |c| -> Result<bool, AuthError> {
-        let a = sql::find_account(c, &username)?
-            .ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
+        let a = sql::find_account(c, &username)?.ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
         let role: Role = a.role.parse().map_err(AuthError::Invalid)?;
         match (&target, role) {
             (LinkTarget::Student(sid), Role::Guardian | Role::Student) => {
-                let key = scope::person_key(c, sid)?.ok_or_else(|| {
-                    AuthError::Invalid(format!("no rostered student with sourcedId {sid:?}"))
-                })?;
+                let key = scope::person_key(c, sid)?
+                    .ok_or_else(|| AuthError::Invalid(format!("no rostered student with sourcedId {sid:?}")))?;
                 if role == Role::Student && a.person_key.as_deref().is_some_and(|k| k != key) {
-                    return Err(AuthError::Invalid(
-                        "a student account can only be linked to its own record".into(),
-                    ));
+                    return Err(AuthError::Invalid("a student account can only be linked to its own record".into()));
                 }
                 Ok(sql::insert_link(c, a.id, "student", &key, &ts(now))?)
             }
             (LinkTarget::Class(cid), Role::Teacher) => {
                 if !scope::class_exists(c, cid)? {
-                    return Err(AuthError::Invalid(format!(
-                        "no rostered class with sourcedId {cid:?}"
-                    )));
+                    return Err(AuthError::Invalid(format!("no rostered class with sourcedId {cid:?}")));
                 }
                 Ok(sql::insert_link(c, a.id, "class", cid, &ts(now))?)
             }
-            (LinkTarget::Student(_), r) => Err(AuthError::Invalid(format!(
-                "a {r} account cannot be linked to a student"
-            ))),
-            (LinkTarget::Class(_), r) => Err(AuthError::Invalid(format!(
-                "a {r} account cannot be linked to a class"
-            ))),
+            (LinkTarget::Student(_), r) => {
+                Err(AuthError::Invalid(format!("a {r} account cannot be linked to a student")))
+            }
+            (LinkTarget::Class(_), r) => Err(AuthError::Invalid(format!("a {r} account cannot be linked to a class"))),
         }
     })
 }

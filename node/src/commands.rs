@@ -19,6 +19,10 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
     #[error("{0}")]
     Io(String),
 }
@@ -37,10 +41,7 @@ pub fn open_store(config: &NodeConfig) -> Result<Store, NodeError> {
 
 /// Starts a node server in this process: opens the store, bootstraps the first admin account if
 /// there is none (the one-time password is returned for printing), binds and serves.
-pub async fn start(
-    config: NodeConfig,
-    clock: Arc<dyn Clock>,
-) -> Result<(RunningNode, Option<String>), NodeError> {
+pub async fn start(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<(RunningNode, Option<String>), NodeError> {
     let listen = config.listen;
     let cfg = config.clone();
     let (store, bootstrap) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
@@ -51,9 +52,8 @@ pub async fn start(
     .await
     .map_err(|e| NodeError::Io(format!("starting the node: {e}")))??;
     let state = AppState::new(config, store, clock);
-    let node = http::start(state, listen)
-        .await
-        .map_err(|e| NodeError::Io(format!("cannot listen on {listen}: {e}")))?;
+    let node =
+        http::start(state, listen).await.map_err(|e| NodeError::Io(format!("cannot listen on {listen}: {e}")))?;
     Ok((node, bootstrap))
 }
 
@@ -69,9 +69,7 @@ pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
         println!("First start: created account \"admin\" with one-time password {pw}");
         println!("(it must be changed at first login)");
     }
-    node.run_until(shutdown_signal())
-        .await
-        .map_err(|e| NodeError::Io(format!("server error: {e}")))?;
+    node.run_until(shutdown_signal()).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
     println!("Lantern node stopped");
     Ok(())
 }
@@ -103,40 +101,34 @@ pub fn user_add(
     person: Option<&str>,
     password: Option<&str>,
 ) -> Result<String, NodeError> {
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| NodeError::Auth(AuthError::Invalid(e)))?;
+    let role: Role = role.parse().map_err(|e: String| NodeError::Auth(AuthError::Invalid(e)))?;
     let store = open_store(config)?;
     let added = auth::add_user(&store, username, role, password, person, clock_now());
     store.shutdown();
     let added = added?;
     Ok(match added.generated_password {
-        Some(pw) => format!("created {role} account \"{username}\"; one-time password: {pw} (must be changed at first login)"),
+        Some(pw) => {
+            format!("created {role} account \"{username}\"; one-time password: {pw} (must be changed at first login)")
+        }
         None => format!("created {role} account \"{username}\""),
     })
 }
 
 /// `lantern node user passwd`.
-pub fn user_passwd(
-    config: &NodeConfig,
-    username: &str,
-    password: Option<&str>,
-) -> Result<String, NodeError> {
+pub fn user_passwd(config: &NodeConfig, username: &str, password: Option<&str>) -> Result<String, NodeError> {
     let store = open_store(config)?;
     let r = auth::set_password(&store, username, password, password.is_none(), clock_now());
     store.shutdown();
     Ok(match r? {
-        Some(pw) => format!("password of \"{username}\" reset; one-time password: {pw}; all its sessions were signed out"),
+        Some(pw) => {
+            format!("password of \"{username}\" reset; one-time password: {pw}; all its sessions were signed out")
+        }
         None => format!("password of \"{username}\" changed; all its sessions were signed out"),
     })
 }
 
 /// `lantern node user link`.
-pub fn user_link(
-    config: &NodeConfig,
-    username: &str,
-    target: LinkTarget,
-) -> Result<String, NodeError> {
+pub fn user_link(config: &NodeConfig, username: &str, target: LinkTarget) -> Result<String, NodeError> {
     let store = open_store(config)?;
     let what = match &target {
         LinkTarget::Student(s) => format!("student {s}"),
@@ -158,10 +150,7 @@ pub fn audit_verify(config: &NodeConfig) -> Result<String, NodeError> {
     store.shutdown();
     let r = r?;
     if r.ok {
-        Ok(format!(
-            "access log intact: {} entries, head {}",
-            r.entries, r.last_hash
-        ))
+        Ok(format!("access log intact: {} entries, head {}", r.entries, r.last_hash))
     } else {
         Err(NodeError::Io(format!(
             "access log TAMPERED: {} ({} entries checked)",
@@ -169,4 +158,57 @@ pub fn audit_verify(config: &NodeConfig) -> Result<String, NodeError> {
             r.entries
         )))
     }
+}
+
+/// `lantern node import KIND PATH`.
+pub fn import(config: &NodeConfig, input: crate::imports::ImportInput, path: &Path) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let opts = crate::import::ImportOptions { progress: crate::import::Progress::terminal_bar(), ..Default::default() };
+    let r = crate::imports::run_import(&store, input, path, &opts, clock_now());
+    store.shutdown();
+    match r {
+        Ok(report) => Ok(crate::imports::render_report(&report)),
+        Err(e) => Err(NodeError::Import(e)),
+    }
+}
+
+/// `lantern node source add NAME [--classes ...]`: the credentials are printed once.
+pub fn source_add(config: &NodeConfig, name: &str, classes: Option<Vec<String>>) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let r = crate::sources::create(&store, name, classes, clock_now());
+    store.shutdown();
+    let c = r?;
+    Ok(format!(
+        "created data source \"{}\"\n  xAPI endpoint: <node url>/xapi/\n  Basic auth username (key): {}\n  Basic auth password (secret): {}\nThe secret is shown only now; store it in the tool's settings.",
+        c.name, c.key, c.secret
+    ))
+}
+
+/// `lantern node source revoke NAME`.
+pub fn source_revoke(config: &NodeConfig, name: &str) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let r = crate::sources::revoke(&store, name, clock_now());
+    store.shutdown();
+    r?;
+    Ok(format!("revoked data source \"{name}\"; its requests are now refused"))
+}
+
+/// `lantern node source list`.
+pub fn source_list(config: &NodeConfig) -> Result<String, NodeError> {
+    let store = open_store(config)?;
+    let r = crate::sources::list(&store);
+    store.shutdown();
+    let rows = r?;
+    if rows.is_empty() {
+        return Ok("no data sources".into());
+    }
+    Ok(rows
+        .iter()
+        .map(|s| {
+            let classes = s.classes.as_ref().map_or("all classes".to_string(), |c| c.join(","));
+            let state = s.revoked_at.as_ref().map_or("active".to_string(), |t| format!("revoked {t}"));
+            format!("{}\t{}\t{}\t{}", s.name, s.key, classes, state)
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
 }

@@ -127,10 +127,7 @@ impl Default for AuthConfig {
 
 impl Default for XapiConfig {
     fn default() -> Self {
-        XapiConfig {
-            max_body_bytes: 4 * 1024 * 1024,
-            account_home_page: "https://sis.lantern.example".into(),
-        }
+        XapiConfig { max_body_bytes: 4 * 1024 * 1024, account_home_page: "https://sis.lantern.example".into() }
     }
 }
 
@@ -147,36 +144,15 @@ pub const ENV_OVERRIDES: &[(&str, &[&str])] = &[
     ("LANTERN_DATABASE_FILE", &["database", "file"]),
     ("LANTERN_DATABASE_KEY_FILE", &["database", "key_file"]),
     ("LANTERN_DATABASE_READERS", &["database", "readers"]),
-    (
-        "LANTERN_DATABASE_WRITER_QUEUE",
-        &["database", "writer_queue"],
-    ),
+    ("LANTERN_DATABASE_WRITER_QUEUE", &["database", "writer_queue"]),
     ("LANTERN_DATABASE_SYNCHRONOUS", &["database", "synchronous"]),
-    (
-        "LANTERN_AUTH_SESSION_TTL_MINUTES",
-        &["auth", "session_ttl_minutes"],
-    ),
-    (
-        "LANTERN_AUTH_API_TOKEN_TTL_DAYS",
-        &["auth", "api_token_ttl_days"],
-    ),
-    (
-        "LANTERN_AUTH_MAX_FAILURES_PER_ACCOUNT",
-        &["auth", "max_failures_per_account"],
-    ),
-    (
-        "LANTERN_AUTH_MAX_FAILURES_PER_ADDRESS",
-        &["auth", "max_failures_per_address"],
-    ),
-    (
-        "LANTERN_AUTH_FAILURE_WINDOW_MINUTES",
-        &["auth", "failure_window_minutes"],
-    ),
+    ("LANTERN_AUTH_SESSION_TTL_MINUTES", &["auth", "session_ttl_minutes"]),
+    ("LANTERN_AUTH_API_TOKEN_TTL_DAYS", &["auth", "api_token_ttl_days"]),
+    ("LANTERN_AUTH_MAX_FAILURES_PER_ACCOUNT", &["auth", "max_failures_per_account"]),
+    ("LANTERN_AUTH_MAX_FAILURES_PER_ADDRESS", &["auth", "max_failures_per_address"]),
+    ("LANTERN_AUTH_FAILURE_WINDOW_MINUTES", &["auth", "failure_window_minutes"]),
     ("LANTERN_XAPI_MAX_BODY_BYTES", &["xapi", "max_body_bytes"]),
-    (
-        "LANTERN_XAPI_ACCOUNT_HOME_PAGE",
-        &["xapi", "account_home_page"],
-    ),
+    ("LANTERN_XAPI_ACCOUNT_HOME_PAGE", &["xapi", "account_home_page"]),
 ];
 
 /// A configuration problem, as one line naming the file or variable and the key.
@@ -188,13 +164,7 @@ impl NodeConfig {
     /// Reads `path` (or `node.toml` in the current directory if present, else the defaults), then
     /// applies `LANTERN_*` overrides from `env`.
     pub fn load(path: Option<&Path>, env: &[(String, String)]) -> Result<NodeConfig, ConfigError> {
-        load_config(
-            path,
-            DEFAULT_CONFIG_FILE,
-            env,
-            ENV_OVERRIDES,
-            NodeConfig::validate,
-        )
+        load_config(path, DEFAULT_CONFIG_FILE, env, ENV_OVERRIDES, NodeConfig::validate)
     }
 
     /// The database file, resolved against the data dir.
@@ -208,28 +178,17 @@ impl NodeConfig {
 
     /// Whether cookies must carry `Secure` (the node is reached over TLS).
     pub fn cookies_secure(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     fn validate(&self) -> Result<(), String> {
         if self.school_id.is_empty()
-            || !self
-                .school_id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || !self.school_id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err(format!(
-                "school_id: {:?} must be non-empty lowercase letters, digits and '-'",
-                self.school_id
-            ));
+            return Err(format!("school_id: {:?} must be non-empty lowercase letters, digits and '-'", self.school_id));
         }
         if self.database.readers == 0 || self.database.readers > 64 {
-            return Err(format!(
-                "database.readers: {} must be between 1 and 64",
-                self.database.readers
-            ));
+            return Err(format!("database.readers: {} must be between 1 and 64", self.database.readers));
         }
         if self.database.writer_queue == 0 {
             return Err("database.writer_queue: must be at least 1".into());
@@ -241,16 +200,11 @@ impl NodeConfig {
             return Err("auth.max_failures_per_*: must be at least 1".into());
         }
         if self.xapi.max_body_bytes < 1024 {
-            return Err(format!(
-                "xapi.max_body_bytes: {} is below the minimum 1024",
-                self.xapi.max_body_bytes
-            ));
+            return Err(format!("xapi.max_body_bytes: {} is below the minimum 1024", self.xapi.max_body_bytes));
         }
         if let Some(u) = &self.public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!(
-                    "public_url: {u:?} must start with http:// or https://"
-                ));
+                return Err(format!("public_url: {u:?} must start with http:// or https://"));
             }
         }
         Ok(())
@@ -271,8 +225,8 @@ where
 {
     let (name, text) = match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| ConfigError(format!("{}: cannot read: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| ConfigError(format!("{}: cannot read: {e}", p.display())))?;
             (p.display().to_string(), text)
         }
         None if Path::new(default_file).exists() => {
@@ -282,14 +236,11 @@ where
         }
         None => ("(defaults)".to_string(), String::new()),
     };
-    let source = lantern_policies::PolicySource {
-        name: name.clone(),
-        text,
-    };
+    let source = lantern_policies::PolicySource { name: name.clone(), text };
     // Parse the file alone first so its errors carry file:line:col.
     let _: T = source.parse().map_err(|d| ConfigError(d.to_string()))?;
-    let mut table: toml::Table = toml::from_str(&source.text)
-        .map_err(|e| ConfigError(format!("{name}: {}", e.message())))?;
+    let mut table: toml::Table =
+        toml::from_str(&source.text).map_err(|e| ConfigError(format!("{name}: {}", e.message())))?;
     let defaults = toml::Table::try_from(T::default())
         .map_err(|e| ConfigError(format!("internal: defaults do not serialize: {e}")))?;
     for (var, raw) in env {
@@ -319,18 +270,9 @@ fn env_value(defaults: &toml::Table, key_path: &[&str], raw: &str) -> toml::Valu
         }
     }
     match default {
-        Some(toml::Value::Integer(_)) => raw
-            .trim()
-            .parse::<i64>()
-            .map_or_else(|_| raw.into(), toml::Value::Integer),
-        Some(toml::Value::Float(_)) => raw
-            .trim()
-            .parse::<f64>()
-            .map_or_else(|_| raw.into(), toml::Value::Float),
-        Some(toml::Value::Boolean(_)) => raw
-            .trim()
-            .parse::<bool>()
-            .map_or_else(|_| raw.into(), toml::Value::Boolean),
+        Some(toml::Value::Integer(_)) => raw.trim().parse::<i64>().map_or_else(|_| raw.into(), toml::Value::Integer),
+        Some(toml::Value::Float(_)) => raw.trim().parse::<f64>().map_or_else(|_| raw.into(), toml::Value::Float),
+        Some(toml::Value::Boolean(_)) => raw.trim().parse::<bool>().map_or_else(|_| raw.into(), toml::Value::Boolean),
         _ => toml::Value::String(raw.to_string()),
     }
 }
@@ -341,9 +283,7 @@ fn set_path(table: &mut toml::Table, key_path: &[&str], value: toml::Value) {
     };
     let mut cur = table;
     for p in parents {
-        let entry = cur
-            .entry(p.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
@@ -355,9 +295,7 @@ fn set_path(table: &mut toml::Table, key_path: &[&str], value: toml::Value) {
 
 /// The process environment's `LANTERN_*` variables.
 pub fn lantern_env() -> Vec<(String, String)> {
-    std::env::vars()
-        .filter(|(k, _)| k.starts_with("LANTERN_"))
-        .collect()
+    std::env::vars().filter(|(k, _)| k.starts_with("LANTERN_")).collect()
 }
 
 #[cfg(test)]
@@ -381,16 +319,10 @@ mod tests {
     #[test]
     fn file_values_and_env_overrides() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "school_id = \"oak-hill\"\n[database]\nreaders = 2\n",
-        );
+        let p = write(dir.path(), "school_id = \"oak-hill\"\n[database]\nreaders = 2\n");
         let env = vec![
             ("LANTERN_LISTEN".to_string(), "127.0.0.1:9999".to_string()),
-            (
-                "LANTERN_DATABASE_WRITER_QUEUE".to_string(),
-                "17".to_string(),
-            ),
+            ("LANTERN_DATABASE_WRITER_QUEUE".to_string(), "17".to_string()),
             ("LANTERN_UNRELATED".to_string(), "x".to_string()),
         ];
         let c = NodeConfig::load(Some(&p), &env).unwrap();
@@ -405,10 +337,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "school_id = \"a\"\nlisen = \"127.0.0.1:1\"\n");
         let err = NodeConfig::load(Some(&p), &[]).unwrap_err().to_string();
-        assert!(
-            err.contains("node.toml:2:1: unknown field `lisen`"),
-            "{err}"
-        );
+        assert!(err.contains("node.toml:2:1: unknown field `lisen`"), "{err}");
         assert!(!err.contains('\n'));
     }
 
@@ -420,10 +349,7 @@ mod tests {
         assert!(err.contains("database.readers"), "{err}");
         let p = write(dir.path(), "[database]\nsynchronous = \"sometimes\"\n");
         let err = NodeConfig::load(Some(&p), &[]).unwrap_err().to_string();
-        assert!(
-            err.contains("node.toml:2:15") && err.contains("sometimes"),
-            "{err}"
-        );
+        assert!(err.contains("node.toml:2:15") && err.contains("sometimes"), "{err}");
     }
 
     #[test]
@@ -439,9 +365,7 @@ mod tests {
     #[test]
     fn missing_file_is_an_error() {
         let err = NodeConfig::load(Some(Path::new("/nonexistent/node.toml")), &[]).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("/nonexistent/node.toml: cannot read"));
+        assert!(err.to_string().starts_with("/nonexistent/node.toml: cannot read"));
     }
 
     #[test]

@@ -61,17 +61,10 @@ impl AppState {
 async fn security_headers(mut resp: Response) -> Response {
     use axum::http::{header, HeaderValue};
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
@@ -84,11 +77,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "method not allowed on this route",
-    )
+    ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
 }
 
 /// The complete application: routes, credentials, observation, headers.
@@ -134,10 +123,7 @@ impl RunningNode {
     }
 
     /// Runs until `signal` resolves, then stops gracefully.
-    pub async fn run_until(
-        mut self,
-        signal: impl std::future::Future<Output = ()>,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
         tokio::select! {
             _ = signal => {}
             r = async { match self.task.as_mut() { Some(t) => t.await, None => std::future::pending().await } } => {
@@ -163,10 +149,5 @@ pub async fn start(state: AppState, listen: SocketAddr) -> std::io::Result<Runni
             .await
     });
     tracing::info!(%addr, "node listening");
-    Ok(RunningNode {
-        addr,
-        state,
-        stop: Some(stop_tx),
-        task: Some(task),
-    })
+    Ok(RunningNode { addr, state, stop: Some(stop_tx), task: Some(task) })
 }

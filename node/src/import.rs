@@ -23,9 +23,7 @@ use crate::store::roster;
 pub use attendance::{apply_attendance, read_attendance, AttendanceBatch};
 pub use error::{ImportError, Problem, MAX_PROBLEMS};
 pub use items::{apply_items, read_items, ItemBatch};
-pub use oneroster::{
-    apply_oneroster, export_oneroster, read_oneroster, OneRosterBatch, OneRosterVersion,
-};
+pub use oneroster::{apply_oneroster, export_oneroster, read_oneroster, OneRosterBatch, OneRosterVersion};
 pub use outcomes::{apply_outcomes, read_outcomes, OutcomeBatch};
 pub use progress::{Progress, ProgressUpdate};
 pub use report::{DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
@@ -46,11 +44,7 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self {
-            kept_demographics: oneroster::default_kept_demographics(),
-            keep_birth_year: false,
-            progress: None,
-        }
+        Self { kept_demographics: oneroster::default_kept_demographics(), keep_birth_year: false, progress: None }
     }
 }
 
@@ -62,11 +56,7 @@ pub fn list_imports(conn: &Connection) -> Result<Vec<ImportReport>, ImportError>
             let mut report: ImportReport =
                 serde_json::from_str(&row.report).map_err(|source| ImportError::Database {
                     action: "reading a stored import report",
-                    source: rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Text,
-                        Box::new(source),
-                    ),
+                    source: rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(source)),
                 })?;
             report.id = Some(row.id);
             Ok(report)
@@ -76,8 +66,8 @@ pub fn list_imports(conn: &Connection) -> Result<Vec<ImportReport>, ImportError>
 
 /// Records a finished import in `import_run` and returns the report with its id.
 fn store_report(conn: &Connection, mut report: ImportReport) -> Result<ImportReport, ImportError> {
-    let json = serde_json::to_string(&report)
-        .expect("ImportReport has only string keys and finite numbers, so it serializes");
+    let json =
+        serde_json::to_string(&report).expect("ImportReport has only string keys and finite numbers, so it serializes");
     let id = roster::insert_import_run(
         conn,
         report.kind.as_str(),
@@ -93,13 +83,7 @@ fn store_report(conn: &Connection, mut report: ImportReport) -> Result<ImportRep
 
 /// Reads one CSV file of the simple formats (items, attendance, outcomes).
 fn read_single_file(path: &std::path::Path) -> Result<(String, Vec<u8>), ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
-    );
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
     Ok((name, bytes))
 }

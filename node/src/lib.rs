@@ -12,5 +12,6 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod import;
+pub mod imports;
 pub mod sources;
 pub mod store;

@@ -52,9 +52,7 @@ impl Source {
 fn validate_name(name: &str) -> Result<(), SourceError> {
     if name.is_empty()
         || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Err(SourceError::Invalid(format!(
             "source name {name:?} must be 1–64 letters, digits, '-', '_' or '.'"
@@ -72,9 +70,7 @@ pub fn create(
     validate_name(name)?;
     if let Some(c) = &classes {
         if c.is_empty() || c.iter().any(|x| x.trim().is_empty()) {
-            return Err(SourceError::Invalid(
-                "--classes needs at least one non-empty class id".into(),
-            ));
+            return Err(SourceError::Invalid("--classes needs at least one non-empty class id".into()));
         }
     }
     let key = format!("src_{}", &generate_token()[..24]);
@@ -88,11 +84,7 @@ pub fn create(
         sql::insert(c, &n, &k, &hash, classes.as_deref(), &ts(now))?;
         Ok(())
     })?;
-    Ok(NewCredentials {
-        name: name.to_string(),
-        key,
-        secret,
-    })
+    Ok(NewCredentials { name: name.to_string(), key, secret })
 }
 
 pub fn revoke(store: &Store, name: &str, now: DateTime<Utc>) -> Result<(), SourceError> {
@@ -111,11 +103,7 @@ pub fn list(store: &Store) -> Result<Vec<SourceRow>, SourceError> {
 }
 
 /// Checks Basic credentials; `None` for unknown key, wrong secret or a revoked source.
-pub fn verify(
-    c: &rusqlite::Connection,
-    key: &str,
-    secret: &str,
-) -> Result<Option<Source>, StoreError> {
+pub fn verify(c: &rusqlite::Connection, key: &str, secret: &str) -> Result<Option<Source>, StoreError> {
     let Some(row) = sql::by_key(c, key)? else {
         return Ok(None);
     };
@@ -126,11 +114,7 @@ pub fn verify(
     if a != b || row.revoked_at.is_some() {
         return Ok(None);
     }
-    Ok(Some(Source {
-        id: row.id,
-        name: row.name,
-        classes: row.classes,
-    }))
+    Ok(Some(Source { id: row.id, name: row.name, classes: row.classes }))
 }
 
 #[cfg(test)]
@@ -138,9 +122,7 @@ mod tests {
     use super::*;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-09-01T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-09-01T08:00:00Z").unwrap().with_timezone(&Utc)
     }
 
     #[test]
@@ -149,40 +131,15 @@ mod tests {
         let store = crate::store::open_temp(dir.path()).unwrap();
         let cred = create(&store, "quizzer", Some(vec!["class-1".into()]), now()).unwrap();
         assert_eq!(cred.secret.len(), 64);
-        let ok = store
-            .read_blocking(|c| verify(c, &cred.key, &cred.secret))
-            .unwrap()
-            .unwrap();
-        assert!(
-            ok.serves_class(Some("class-1"))
-                && !ok.serves_class(Some("class-2"))
-                && !ok.serves_class(None)
-        );
-        assert!(store
-            .read_blocking(|c| verify(c, &cred.key, "wrong"))
-            .unwrap()
-            .is_none());
-        assert!(store
-            .read_blocking(|c| verify(c, "src_nope", &cred.secret))
-            .unwrap()
-            .is_none());
-        assert!(matches!(
-            create(&store, "quizzer", None, now()),
-            Err(SourceError::Duplicate(_))
-        ));
-        assert!(matches!(
-            create(&store, "bad name", None, now()),
-            Err(SourceError::Invalid(_))
-        ));
+        let ok = store.read_blocking(|c| verify(c, &cred.key, &cred.secret)).unwrap().unwrap();
+        assert!(ok.serves_class(Some("class-1")) && !ok.serves_class(Some("class-2")) && !ok.serves_class(None));
+        assert!(store.read_blocking(|c| verify(c, &cred.key, "wrong")).unwrap().is_none());
+        assert!(store.read_blocking(|c| verify(c, "src_nope", &cred.secret)).unwrap().is_none());
+        assert!(matches!(create(&store, "quizzer", None, now()), Err(SourceError::Duplicate(_))));
+        assert!(matches!(create(&store, "bad name", None, now()), Err(SourceError::Invalid(_))));
         revoke(&store, "quizzer", now()).unwrap();
-        assert!(store
-            .read_blocking(|c| verify(c, &cred.key, &cred.secret))
-            .unwrap()
-            .is_none());
-        assert!(matches!(
-            revoke(&store, "quizzer", now()),
-            Err(SourceError::Unknown(_))
-        ));
+        assert!(store.read_blocking(|c| verify(c, &cred.key, &cred.secret)).unwrap().is_none());
+        assert!(matches!(revoke(&store, "quizzer", now()), Err(SourceError::Unknown(_))));
         assert_eq!(list(&store).unwrap().len(), 1);
     }
 }

@@ -25,20 +25,13 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     #[error("database {path}: the key is wrong, or the file is not a Lantern database")]
     BadKey { path: PathBuf },
     #[error("database key: {0}")]
     Key(String),
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration {
-        version: u32,
-        name: &'static str,
-        source: rusqlite::Error,
-    },
+    Migration { version: u32, name: &'static str, source: rusqlite::Error },
     #[error("database schema version {found} is newer than this binary supports ({supported})")]
     NewerSchema { found: u32, supported: u32 },
     #[error("the store is shut down")]
@@ -73,18 +66,14 @@ impl DbKey {
     }
 
     /// From `LANTERN_DB_KEY`, else the configured key file, else none (unencrypted).
-    pub fn from_config(
-        config: &NodeConfig,
-        env_key: Option<&str>,
-    ) -> Result<Option<DbKey>, StoreError> {
+    pub fn from_config(config: &NodeConfig, env_key: Option<&str>) -> Result<Option<DbKey>, StoreError> {
         if let Some(k) = env_key {
             return DbKey::new(k).map(Some);
         }
         match &config.database.key_file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    StoreError::Key(format!("cannot read key file {}: {e}", p.display()))
-                })?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| StoreError::Key(format!("cannot read key file {}: {e}", p.display())))?;
                 DbKey::new(&text).map(Some)
             }
             None => Ok(None),
@@ -131,9 +120,8 @@ impl Store {
     pub fn open(opts: &StoreOptions) -> Result<Store, StoreError> {
         if let Some(dir) = opts.path.parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
             }
         }
         let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, opts.synchronous)?;
@@ -146,13 +134,7 @@ impl Store {
             move || open_connection(&path, key.as_ref(), true, sync)
         };
         let readers = readers::ReaderPool::new(opts.readers, Box::new(open_reader));
-        Ok(Store {
-            inner: Arc::new(Inner {
-                writer,
-                readers,
-                path: opts.path.clone(),
-            }),
-        })
+        Ok(Store { inner: Arc::new(Inner { writer, readers, path: opts.path.clone() }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -219,24 +201,16 @@ fn open_connection(
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     if let Some(k) = key {
         conn.pragma_update(None, "key", &k.0)?;
     }
     // The first read fails if the key is wrong or the file is not SQLite.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(|_| StoreError::BadKey {
-        path: path.to_path_buf(),
-    })?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|_| StoreError::BadKey { path: path.to_path_buf() })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -272,17 +246,16 @@ mod tests {
 
     fn count(store: &Store) -> i64 {
         store
-            .read_blocking(|c| {
-                Ok::<_, StoreError>(
-                    c.query_row("SELECT count(*) FROM account_link", [], |r| r.get(0))?,
-                )
-            })
+            .read_blocking(|c| Ok::<_, StoreError>(c.query_row("SELECT count(*) FROM account_link", [], |r| r.get(0))?))
             .unwrap()
     }
 
     fn insert_link(c: &Connection, target: &str) -> Result<(), StoreError> {
         c.execute("INSERT INTO account(id, username, role, password_hash, created_at, password_changed_at) VALUES (1, 'a', 'admin', 'x', 't', 't') ON CONFLICT DO NOTHING", [])?;
-        c.execute("INSERT INTO account_link(account_id, kind, target, created_at) VALUES (1, 'class', ?1, 't')", [target])?;
+        c.execute(
+            "INSERT INTO account_link(account_id, kind, target, created_at) VALUES (1, 'class', ?1, 't')",
+            [target],
+        )?;
         Ok(())
     }
 
@@ -355,28 +328,14 @@ mod tests {
             synchronous: Synchronous::Normal,
         };
         let store = Store::open(&opts).unwrap();
-        store
-            .write_blocking(|c| insert_link(c, "secret-class"))
-            .unwrap();
+        store.write_blocking(|c| insert_link(c, "secret-class")).unwrap();
         store.shutdown();
         drop(store);
         let raw = std::fs::read(dir.path().join("enc.db")).unwrap();
-        assert!(
-            !raw.starts_with(b"SQLite format 3"),
-            "file must be encrypted"
-        );
-        let wrong = StoreOptions {
-            key: Some(DbKey::new("not the key").unwrap()),
-            ..opts.clone()
-        };
-        assert!(matches!(
-            Store::open(&wrong),
-            Err(StoreError::BadKey { .. })
-        ));
-        let none = StoreOptions {
-            key: None,
-            ..opts.clone()
-        };
+        assert!(!raw.starts_with(b"SQLite format 3"), "file must be encrypted");
+        let wrong = StoreOptions { key: Some(DbKey::new("not the key").unwrap()), ..opts.clone() };
+        assert!(matches!(Store::open(&wrong), Err(StoreError::BadKey { .. })));
+        let none = StoreOptions { key: None, ..opts.clone() };
         assert!(matches!(Store::open(&none), Err(StoreError::BadKey { .. })));
         let again = Store::open(&opts).unwrap();
         assert_eq!(count(&again), 1);
@@ -385,14 +344,8 @@ mod tests {
     #[test]
     fn key_material_forms() {
         assert!(DbKey::new("  ").is_err());
-        assert_eq!(
-            DbKey::new(&"0f".repeat(32)).unwrap().0,
-            format!("x'{}'", "0f".repeat(32))
-        );
+        assert_eq!(DbKey::new(&"0f".repeat(32)).unwrap().0, format!("x'{}'", "0f".repeat(32)));
         assert_eq!(DbKey::new("correct horse").unwrap().0, "correct horse");
-        assert_eq!(
-            format!("{:?}", DbKey::new("correct horse").unwrap()),
-            "DbKey(…)"
-        );
+        assert_eq!(format!("{:?}", DbKey::new("correct horse").unwrap()), "DbKey(…)");
     }
 }

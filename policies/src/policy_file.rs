@@ -64,10 +64,7 @@ impl PolicySource {
 
     /// A policy compiled into the binary.
     pub fn builtin(name: &str, text: &str) -> PolicySource {
-        PolicySource {
-            name: format!("defaults/{name}"),
-            text: text.to_string(),
-        }
+        PolicySource { name: format!("defaults/{name}"), text: text.to_string() }
     }
 
     pub fn hash(&self) -> PolicyHash {
@@ -83,11 +80,7 @@ impl PolicySource {
     }
 
     /// A diagnostic at a byte span (from `toml::Spanned`), or for the whole file.
-    pub fn diagnostic(
-        &self,
-        span: Option<std::ops::Range<usize>>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn diagnostic(&self, span: Option<std::ops::Range<usize>>, message: impl Into<String>) -> Diagnostic {
         let (line, col) = match span {
             Some(s) => {
                 let (l, c) = self.line_col(s.start);
@@ -95,12 +88,7 @@ impl PolicySource {
             }
             None => (None, None),
         };
-        Diagnostic {
-            file: self.name.clone(),
-            line,
-            col,
-            message: message.into(),
-        }
+        Diagnostic { file: self.name.clone(), line, col, message: message.into() }
     }
 
     /// Deserializes the whole file into `T`; syntax and shape errors become one diagnostic with the
@@ -121,21 +109,14 @@ impl PolicySource {
         let k: KindOnly = self.parse()?;
         match k.kind {
             Some(k) => Ok(k.into_inner()),
-            None => Err(self.diagnostic(
-                None,
-                "missing top-level key `kind` (one of: rules, release, retention)",
-            )),
+            None => Err(self.diagnostic(None, "missing top-level key `kind` (one of: rules, release, retention)")),
         }
     }
 }
 
 /// Paths given on a command line, resolved for messages.
 pub fn display_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -152,41 +133,24 @@ mod tests {
 
     #[test]
     fn unknown_key_is_located() {
-        let src = PolicySource {
-            name: "p.toml".into(),
-            text: "kind = \"x\"\nbudgit = 1.0\n".into(),
-        };
+        let src = PolicySource { name: "p.toml".into(), text: "kind = \"x\"\nbudgit = 1.0\n".into() };
         let err = src.parse::<Demo>().unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert_eq!(err.col, Some(1), "{err}");
-        assert!(
-            err.to_string()
-                .starts_with("p.toml:2:1: unknown field `budgit`"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("p.toml:2:1: unknown field `budgit`"), "{err}");
     }
 
     #[test]
     fn wrong_type_is_located() {
-        let src = PolicySource {
-            name: "p.toml".into(),
-            text: "kind = \"x\"\nbudget = \"lots\"\n".into(),
-        };
+        let src = PolicySource { name: "p.toml".into(), text: "kind = \"x\"\nbudget = \"lots\"\n".into() };
         let err = src.parse::<Demo>().unwrap_err();
         assert_eq!((err.line, err.col), (Some(2), Some(10)), "{err}");
     }
 
     #[test]
     fn missing_kind() {
-        let src = PolicySource {
-            name: "p.toml".into(),
-            text: "budget = 1.0\n".into(),
-        };
-        assert!(src
-            .kind()
-            .unwrap_err()
-            .message
-            .contains("missing top-level key `kind`"));
+        let src = PolicySource { name: "p.toml".into(), text: "budget = 1.0\n".into() };
+        assert!(src.kind().unwrap_err().message.contains("missing top-level key `kind`"));
     }
 
     #[test]

@@ -20,9 +20,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Constant-time verification; a malformed stored hash counts as a mismatch.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
         Err(_) => false,
     }
 }
@@ -35,9 +33,7 @@ pub fn dummy_hash() -> &'static str {
 
 pub fn check_strength(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!(
-            "password must be at least {MIN_PASSWORD_LEN} characters"
-        ));
+        return Err(format!("password must be at least {MIN_PASSWORD_LEN} characters"));
     }
     Ok(())
 }
@@ -46,9 +42,7 @@ pub fn check_strength(password: &str) -> Result<(), String> {
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// 256 random bits, hex encoded: session tokens, CSRF tokens, data-source secrets.

@@ -22,20 +22,8 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     /// `Err(seconds)` to wait when either the account or the address is over its limit.
-    pub fn check(
-        &self,
-        cfg: &LimitConfig,
-        account: &str,
-        address: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), i64> {
-        let a = wait(
-            &self.accounts,
-            &account.to_lowercase(),
-            cfg.per_account,
-            cfg.window,
-            now,
-        );
+    pub fn check(&self, cfg: &LimitConfig, account: &str, address: &str, now: DateTime<Utc>) -> Result<(), i64> {
+        let a = wait(&self.accounts, &account.to_lowercase(), cfg.per_account, cfg.window, now);
         let b = wait(&self.addresses, address, cfg.per_address, cfg.window, now);
         match a.max(b) {
             0 => Ok(()),
@@ -50,10 +38,7 @@ impl LoginLimiter {
 
     /// A successful login clears the account's failures (not the address's).
     pub fn record_success(&self, account: &str) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&account.to_lowercase());
+        self.accounts.lock().unwrap_or_else(|p| p.into_inner()).remove(&account.to_lowercase());
     }
 }
 
@@ -81,8 +66,7 @@ fn wait(
     if q.len() < limit as usize {
         return 0;
     }
-    q.front()
-        .map_or(0, |oldest| (*oldest + window - now).num_seconds().max(1))
+    q.front().map_or(0, |oldest| (*oldest + window - now).num_seconds().max(1))
 }
 
 #[cfg(test)]
@@ -90,19 +74,12 @@ mod tests {
     use super::*;
 
     fn t(min: i64) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-09-01T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-            + Duration::minutes(min)
+        DateTime::parse_from_rfc3339("2026-09-01T08:00:00Z").unwrap().with_timezone(&Utc) + Duration::minutes(min)
     }
 
     #[test]
     fn locks_account_after_limit_and_releases_after_window() {
-        let cfg = LimitConfig {
-            per_account: 3,
-            per_address: 100,
-            window: Duration::minutes(15),
-        };
+        let cfg = LimitConfig { per_account: 3, per_address: 100, window: Duration::minutes(15) };
         let l = LoginLimiter::default();
         for i in 0..3 {
             assert!(l.check(&cfg, "Ms.Rivera", "10.0.0.1", t(i)).is_ok());
@@ -110,23 +87,13 @@ mod tests {
         }
         let wait = l.check(&cfg, "ms.rivera", "10.0.0.2", t(3)).unwrap_err();
         assert_eq!(wait, 12 * 60);
-        assert!(
-            l.check(&cfg, "other", "10.0.0.1", t(3)).is_ok(),
-            "other accounts are not affected"
-        );
-        assert!(
-            l.check(&cfg, "ms.rivera", "10.0.0.1", t(15)).is_ok(),
-            "the oldest failure left the window"
-        );
+        assert!(l.check(&cfg, "other", "10.0.0.1", t(3)).is_ok(), "other accounts are not affected");
+        assert!(l.check(&cfg, "ms.rivera", "10.0.0.1", t(15)).is_ok(), "the oldest failure left the window");
     }
 
     #[test]
     fn limits_per_address_across_accounts() {
-        let cfg = LimitConfig {
-            per_account: 100,
-            per_address: 2,
-            window: Duration::minutes(15),
-        };
+        let cfg = LimitConfig { per_account: 100, per_address: 2, window: Duration::minutes(15) };
         let l = LoginLimiter::default();
         l.record_failure("a", "127.0.0.9", t(0));
         l.record_failure("b", "127.0.0.9", t(1));
@@ -136,11 +103,7 @@ mod tests {
 
     #[test]
     fn success_clears_account_failures() {
-        let cfg = LimitConfig {
-            per_account: 2,
-            per_address: 100,
-            window: Duration::minutes(15),
-        };
+        let cfg = LimitConfig { per_account: 2, per_address: 100, window: Duration::minutes(15) };
         let l = LoginLimiter::default();
         l.record_failure("a", "x", t(0));
         l.record_success("a");

@@ -19,14 +19,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Teacher,
-        Role::Mtss,
-        Role::Student,
-        Role::Guardian,
-        Role::Admin,
-        Role::PrivacyOfficer,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Teacher, Role::Mtss, Role::Student, Role::Guardian, Role::Admin, Role::PrivacyOfficer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,15 +55,9 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown role {s:?} (expected one of: {})",
-                    Role::ALL.map(|r| r.as_str()).join(", ")
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            format!("unknown role {s:?} (expected one of: {})", Role::ALL.map(|r| r.as_str()).join(", "))
+        })
     }
 }
 
@@ -119,20 +107,12 @@ pub fn allows(role: Role, cap: Capability) -> bool {
     match role {
         Role::Teacher => matches!(cap, C::OwnAccount | C::ViewStudents | C::ViewClasses),
         Role::Mtss => {
-            matches!(
-                cap,
-                C::OwnAccount
-                    | C::ViewStudents
-                    | C::ViewClasses
-                    | C::ViewSchoolwide
-                    | C::ViewPolicies
-            )
+            matches!(cap, C::OwnAccount | C::ViewStudents | C::ViewClasses | C::ViewSchoolwide | C::ViewPolicies)
         }
         Role::Student | Role::Guardian => matches!(cap, C::OwnAccount | C::ViewStudents),
-        Role::Admin => matches!(
-            cap,
-            C::OwnAccount | C::ManageAccounts | C::ImportData | C::ManageSources | C::ViewPolicies
-        ),
+        Role::Admin => {
+            matches!(cap, C::OwnAccount | C::ManageAccounts | C::ImportData | C::ManageSources | C::ViewPolicies)
+        }
         // Privacy officers see records about data handling, never grades or events.
         Role::PrivacyOfficer => {
             matches!(cap, C::OwnAccount | C::ViewPolicies | C::ViewPrivacyRecords)
@@ -155,10 +135,7 @@ mod tests {
 
     #[test]
     fn need_to_know() {
-        assert!(
-            !allows(Role::Admin, Capability::ViewStudents),
-            "admins run the system, they do not read grades"
-        );
+        assert!(!allows(Role::Admin, Capability::ViewStudents), "admins run the system, they do not read grades");
         assert!(!allows(Role::PrivacyOfficer, Capability::ViewStudents));
         assert!(!allows(Role::Guardian, Capability::ViewClasses));
         assert!(!allows(Role::Teacher, Capability::ViewSchoolwide));

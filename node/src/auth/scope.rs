@@ -57,11 +57,7 @@ pub fn class_exists(c: &Connection, sourced_id: &str) -> Result<bool, StoreError
 pub fn class_scope(c: &Connection, p: &Principal) -> Result<ClassScope, StoreError> {
     Ok(match p.role {
         Role::Mtss => ClassScope::School,
-        Role::Teacher => ClassScope::Classes(sql::teacher_classes(
-            c,
-            p.account_id,
-            p.person_key.as_deref(),
-        )?),
+        Role::Teacher => ClassScope::Classes(sql::teacher_classes(c, p.account_id, p.person_key.as_deref())?),
         _ => ClassScope::Classes(BTreeSet::new()),
     })
 }
@@ -73,11 +69,7 @@ pub fn student_scope(c: &Connection, p: &Principal) -> Result<StudentScope, Stor
             let classes = sql::teacher_classes(c, p.account_id, p.person_key.as_deref())?;
             StudentScope::Students(sql::students_in_classes(c, &classes)?)
         }
-        Role::Guardian => StudentScope::Students(sql::guardian_students(
-            c,
-            p.account_id,
-            p.person_key.as_deref(),
-        )?),
+        Role::Guardian => StudentScope::Students(sql::guardian_students(c, p.account_id, p.person_key.as_deref())?),
         Role::Student => {
             let mut own = sql::linked_students(c, p.account_id)?;
             if let Some(k) = &p.person_key {

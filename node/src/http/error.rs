@@ -19,12 +19,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
@@ -41,11 +36,7 @@ impl ApiError {
     pub fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
         // Details go to the log (no personal data is in store errors), not to the client.
         tracing::error!(error = %err, "{context}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("internal error while {context}"),
-        )
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("internal error while {context}"))
     }
 }
 

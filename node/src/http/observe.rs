@@ -46,20 +46,10 @@ impl Metrics {
         let mut registry = Registry::with_prefix(prefix);
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ])
+            Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
         });
-        registry.register(
-            "http_requests",
-            "HTTP requests by method, route template and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route template",
-            latency.clone(),
-        );
+        registry.register("http_requests", "HTTP requests by method, route template and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route template", latency.clone());
         let m = Metrics {
             requests,
             latency,
@@ -72,36 +62,16 @@ impl Metrics {
             registry,
         };
         let mut m = m;
-        m.registry.register(
-            "writer_queue_depth",
-            "Jobs waiting for the database writer",
-            m.writer_queue_depth.clone(),
-        );
-        m.registry.register(
-            "writer_queue_capacity",
-            "Capacity of the writer queue",
-            m.writer_queue_capacity.clone(),
-        );
-        m.registry.register(
-            "writer_jobs",
-            "Write jobs run since start",
-            m.writer_jobs.clone(),
-        );
+        m.registry.register("writer_queue_depth", "Jobs waiting for the database writer", m.writer_queue_depth.clone());
+        m.registry.register("writer_queue_capacity", "Capacity of the writer queue", m.writer_queue_capacity.clone());
+        m.registry.register("writer_jobs", "Write jobs run since start", m.writer_jobs.clone());
         m.registry.register(
             "writer_commits",
             "Transactions committed since start (group commits)",
             m.writer_commits.clone(),
         );
-        m.registry.register(
-            "writer_failed_jobs",
-            "Write jobs rolled back since start",
-            m.writer_failed_jobs.clone(),
-        );
-        m.registry.register(
-            "login_failures",
-            "Failed login attempts",
-            m.login_failures.clone(),
-        );
+        m.registry.register("writer_failed_jobs", "Write jobs rolled back since start", m.writer_failed_jobs.clone());
+        m.registry.register("login_failures", "Failed login attempts", m.login_failures.clone());
         m
     }
 
@@ -116,10 +86,8 @@ impl Metrics {
 
 /// Middleware: span + metrics per request.
 pub async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = req.method().to_string();
     let span = tracing::info_span!("request", %method, %route);
     let start = Instant::now();
@@ -127,17 +95,7 @@ pub async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Ne
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     span.in_scope(|| tracing::debug!(status, micros = elapsed.as_micros() as u64, "handled"));
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            method,
-            route: route.clone(),
-            status,
-        })
-        .inc();
-    metrics
-        .latency
-        .get_or_create(&RouteLabels { route })
-        .observe(elapsed.as_secs_f64());
+    metrics.requests.get_or_create(&RequestLabels { method, route: route.clone(), status }).inc();
+    metrics.latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
     resp
 }

@@ -44,147 +44,56 @@ impl Routes {
         let mr = on(filter, handler);
         let mr = match access {
             Access::Public => mr,
-            Access::Api(cap) => {
-                mr.route_layer(from_fn(move |req, next| session::check(cap, req, next)))
-            }
-            Access::Page(cap) => mr.route_layer(from_fn(move |req, next| {
-                session::check_page(cap, req, next)
-            })),
+            Access::Api(cap) => mr.route_layer(from_fn(move |req, next| session::check(cap, req, next))),
+            Access::Page(cap) => mr.route_layer(from_fn(move |req, next| session::check_page(cap, req, next))),
         };
         self.router = self.router.route(path, mr);
-        self.specs.push(RouteSpec {
-            method,
-            path,
-            access,
-        });
+        self.specs.push(RouteSpec { method, path, access });
         self
     }
 }
 
 fn build() -> Routes {
     let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
-    Routes {
-        router: Router::new(),
-        specs: Vec::new(),
-    }
-    // Operations
-    .add(get.clone(), "/healthz", Access::Public, health::healthz)
-    .add(get.clone(), "/metrics", Access::Public, health::metrics)
-    // Sessions and one's own account
-    .add(
-        post.clone(),
-        "/api/v1/login",
-        Access::Public,
-        account::login,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/logout",
-        Access::Api(C::OwnAccount),
-        account::logout,
-    )
-    .add(
-        get.clone(),
-        "/api/v1/me",
-        Access::Api(C::OwnAccount),
-        account::me,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/me/password",
-        Access::Api(C::OwnAccount),
-        account::change_password,
-    )
-    .add(
-        get.clone(),
-        "/api/v1/me/sessions",
-        Access::Api(C::OwnAccount),
-        account::sessions,
-    )
-    .add(
-        delete.clone(),
-        "/api/v1/me/sessions/{id}",
-        Access::Api(C::OwnAccount),
-        account::revoke_session,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/me/tokens",
-        Access::Api(C::OwnAccount),
-        account::create_token,
-    )
-    // Administration
-    .add(
-        get.clone(),
-        "/api/v1/accounts",
-        Access::Api(C::ManageAccounts),
-        admin::list_accounts,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/accounts",
-        Access::Api(C::ManageAccounts),
-        admin::create_account,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/accounts/{username}/links",
-        Access::Api(C::ManageAccounts),
-        admin::link_account,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/accounts/{username}/password",
-        Access::Api(C::ManageAccounts),
-        admin::reset_password,
-    )
-    .add(
-        post.clone(),
-        "/api/v1/accounts/{username}/disable",
-        Access::Api(C::ManageAccounts),
-        admin::disable_account,
-    )
-    // Privacy records
-    .add(
-        get.clone(),
-        "/api/v1/privacy/access-log",
-        Access::Api(C::ViewPrivacyRecords),
-        privacy::access_log,
-    )
-    .add(
-        get.clone(),
-        "/api/v1/privacy/access-log/verify",
-        Access::Api(C::ViewPrivacyRecords),
-        privacy::verify,
-    )
-    // Pages
-    .add(get.clone(), "/", Access::Public, pages::root)
-    .add(get.clone(), "/login", Access::Public, pages::login_form)
-    .add(post.clone(), "/login", Access::Public, pages::login_submit)
-    .add(
-        post.clone(),
-        "/logout",
-        Access::Page(C::OwnAccount),
-        pages::logout,
-    )
-    .add(
-        get.clone(),
-        "/home",
-        Access::Page(C::OwnAccount),
-        pages::home,
-    )
-    .add(
-        get.clone(),
-        "/account/password",
-        Access::Page(C::OwnAccount),
-        pages::password_form,
-    )
-    .add(
-        post,
-        "/account/password",
-        Access::Page(C::OwnAccount),
-        pages::password_submit,
-    )
+    Routes { router: Router::new(), specs: Vec::new() }
+        // Operations
+        .add(get.clone(), "/healthz", Access::Public, health::healthz)
+        .add(get.clone(), "/metrics", Access::Public, health::metrics)
+        // Sessions and one's own account
+        .add(post.clone(), "/api/v1/login", Access::Public, account::login)
+        .add(post.clone(), "/api/v1/logout", Access::Api(C::OwnAccount), account::logout)
+        .add(get.clone(), "/api/v1/me", Access::Api(C::OwnAccount), account::me)
+        .add(post.clone(), "/api/v1/me/password", Access::Api(C::OwnAccount), account::change_password)
+        .add(get.clone(), "/api/v1/me/sessions", Access::Api(C::OwnAccount), account::sessions)
+        .add(delete.clone(), "/api/v1/me/sessions/{id}", Access::Api(C::OwnAccount), account::revoke_session)
+        .add(post.clone(), "/api/v1/me/tokens", Access::Api(C::OwnAccount), account::create_token)
+        // Administration
+        .add(get.clone(), "/api/v1/accounts", Access::Api(C::ManageAccounts), admin::list_accounts)
+        .add(post.clone(), "/api/v1/accounts", Access::Api(C::ManageAccounts), admin::create_account)
+        .add(post.clone(), "/api/v1/accounts/{username}/links", Access::Api(C::ManageAccounts), admin::link_account)
+        .add(
+            post.clone(),
+            "/api/v1/accounts/{username}/password",
+            Access::Api(C::ManageAccounts),
+            admin::reset_password,
+        )
+        .add(
+            post.clone(),
+            "/api/v1/accounts/{username}/disable",
+            Access::Api(C::ManageAccounts),
+            admin::disable_account,
+        )
+        // Privacy records
+        .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)
+        .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
+        // Pages
+        .add(get.clone(), "/", Access::Public, pages::root)
+        .add(get.clone(), "/login", Access::Public, pages::login_form)
+        .add(post.clone(), "/login", Access::Public, pages::login_submit)
+        .add(post.clone(), "/logout", Access::Page(C::OwnAccount), pages::logout)
+        .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
+        .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
+        .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
 }
 
 /// The node's router (without state and outer layers; see `http::app`).

@@ -36,16 +36,12 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.split(';').find_map(|kv| {
-                let (k, val) = kv.trim().split_once('=')?;
-                (k == name).then(|| val.to_string())
-            })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.split(';').find_map(|kv| {
+            let (k, val) = kv.trim().split_once('=')?;
+            (k == name).then(|| val.to_string())
         })
+    })
 }
 
 /// Middleware on every route: resolve the credentials, remember the outcome.
@@ -113,11 +109,7 @@ pub async fn check(cap: Capability, req: Request, next: Next) -> Result<Response
 /// tokens are not sent by browsers on their own, so they need none.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, ApiError> {
     if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if digest(v) == digest(expected) {
-            Ok(req)
-        } else {
-            Err(AuthError::Csrf.into())
-        };
+        return if digest(v) == digest(expected) { Ok(req) } else { Err(AuthError::Csrf.into()) };
     }
     let is_form = req
         .headers()
@@ -128,13 +120,9 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, ApiError> {
         return Err(AuthError::Csrf.into());
     }
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "form too large",
-        )
-    })?;
+    let bytes = to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "form too large"))?;
     let found = std::str::from_utf8(&bytes)
         .ok()
         .and_then(|s| s.split('&').find_map(|kv| kv.strip_prefix("_csrf=")))

@@ -67,11 +67,7 @@ pub fn read_attendance(path: &Path, opts: &ImportOptions) -> Result<AttendanceBa
     let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
         return Err(problems.reject(&source));
     };
-    let mut ticker = Ticker::start(
-        opts.progress.as_ref(),
-        format!("reading {file}"),
-        table.row_count(),
-    );
+    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
     let mut first_lines: HashMap<(String, chrono::NaiveDate, Option<String>), u64> =
         HashMap::with_capacity(table.row_count());
     let mut rows = Vec::with_capacity(table.row_count());
@@ -80,11 +76,7 @@ pub fn read_attendance(path: &Path, opts: &ImportOptions) -> Result<AttendanceBa
         let Ok(parsed) = read_mark(row, &mut problems) else {
             continue;
         };
-        let key = (
-            parsed.student_sourced_id.clone(),
-            parsed.mark.date,
-            parsed.mark.class_sourced_id.clone(),
-        );
+        let key = (parsed.student_sourced_id.clone(), parsed.mark.date, parsed.mark.class_sourced_id.clone());
         if let Some(first) = first_lines.insert(key, row.line()) {
             problems.push(Problem::row(
                 &file,
@@ -110,12 +102,8 @@ fn read_mark(row: RowRef<'_>, problems: &mut Problems) -> Result<AttendanceRow, 
     let student = row.required("student_sourced_id", problems);
     let date = row.parse("date", problems, fields::date);
     let status = row.parse("status", problems, |text| {
-        AttendanceStatus::from_spelling(text).ok_or_else(|| {
-            format!(
-                "unknown status \"{text}\" (expected {})",
-                AttendanceStatus::spellings()
-            )
-        })
+        AttendanceStatus::from_spelling(text)
+            .ok_or_else(|| format!("unknown status \"{text}\" (expected {})", AttendanceStatus::spellings()))
     });
     let minutes = row.parse_optional("minutes", problems, |text| {
         text.parse::<u32>()
@@ -169,23 +157,14 @@ pub fn apply_attendance(
     problems.into_result(&batch.source)?;
 
     let mut counts = FileCounts::new(&batch.file, FileMode::Upsert, batch.rows.len());
-    let mut ticker = Ticker::start(
-        batch.progress.as_ref(),
-        format!("writing {}", batch.file),
-        batch.rows.len(),
-    );
+    let mut ticker = Ticker::start(batch.progress.as_ref(), format!("writing {}", batch.file), batch.rows.len());
     for row in &batch.rows {
         ticker.tick();
         let Some(pkey) = students.get(&row.student_sourced_id) else {
             continue; // every student was checked above
         };
-        let stored = roster::load_attendance_mark(
-            conn,
-            pkey,
-            row.mark.date,
-            row.mark.class_sourced_id.as_deref(),
-        )
-        .map_err(database("reading an attendance mark"))?;
+        let stored = roster::load_attendance_mark(conn, pkey, row.mark.date, row.mark.class_sourced_id.as_deref())
+            .map_err(database("reading an attendance mark"))?;
         match stored {
             Some(stored) if stored == row.mark => {
                 counts.unchanged += 1;
@@ -194,8 +173,7 @@ pub fn apply_attendance(
             Some(_) => counts.updated += 1,
             None => counts.added += 1,
         }
-        roster::upsert_attendance(conn, pkey, &row.mark)
-            .map_err(database("writing an attendance mark"))?;
+        roster::upsert_attendance(conn, pkey, &row.mark).map_err(database("writing an attendance mark"))?;
     }
     let (started_at, finished_at) = timing(batch.read_started, apply_started, now);
     let report = ImportReport {

@@ -28,29 +28,17 @@ pub(crate) struct ColumnSpec {
 
 /// A required, kept column.
 pub(crate) const fn required(name: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        required: true,
-        keep: Keep::Kept,
-    }
+    ColumnSpec { name, required: true, keep: Keep::Kept }
 }
 
 /// An optional, kept column.
 pub(crate) const fn optional(name: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        required: false,
-        keep: Keep::Kept,
-    }
+    ColumnSpec { name, required: false, keep: Keep::Kept }
 }
 
 /// An optional column whose values are not kept.
 pub(crate) const fn dropped(name: &'static str, reason: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        required: false,
-        keep: Keep::Dropped(reason),
-    }
+    ColumnSpec { name, required: false, keep: Keep::Dropped(reason) }
 }
 
 /// A parsed CSV file: header index and records (with their line numbers).
@@ -81,22 +69,11 @@ pub(crate) fn read_table(
 ) -> Option<Table> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     if let Err(error) = std::str::from_utf8(bytes) {
-        let line = 1 + bytes[..error.valid_up_to()]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count() as u64;
-        problems.push(Problem::row(
-            file,
-            line,
-            "not valid UTF-8 text (save the file as UTF-8)",
-        ));
+        let line = 1 + bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count() as u64;
+        problems.push(Problem::row(file, line, "not valid UTF-8 text (save the file as UTF-8)"));
         return None;
     }
-    let mut reader = ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(Trim::All)
-        .from_reader(bytes);
+    let mut reader = ReaderBuilder::new().has_headers(true).flexible(true).trim(Trim::All).from_reader(bytes);
     let header = match reader.headers() {
         Ok(header) if header.iter().any(|name| !name.is_empty()) => header.clone(),
         Ok(_) => {
@@ -104,11 +81,7 @@ pub(crate) fn read_table(
             return None;
         }
         Err(error) => {
-            problems.push(Problem::row(
-                file,
-                1,
-                format!("malformed CSV header: {error}"),
-            ));
+            problems.push(Problem::row(file, 1, format!("malformed CSV header: {error}")));
             return None;
         }
     };
@@ -117,23 +90,13 @@ pub(crate) fn read_table(
     let mut header_ok = true;
     for (position, name) in header.iter().enumerate() {
         if index.insert(name.to_owned(), position).is_some() {
-            problems.push(Problem::at(
-                file,
-                1,
-                "header",
-                format!("column \"{name}\" appears more than once"),
-            ));
+            problems.push(Problem::at(file, 1, "header", format!("column \"{name}\" appears more than once")));
             header_ok = false;
         }
     }
     for column in columns.iter().filter(|column| column.required) {
         if !index.contains_key(column.name) {
-            problems.push(Problem::at(
-                file,
-                1,
-                "header",
-                format!("missing required column \"{}\"", column.name),
-            ));
+            problems.push(Problem::at(file, 1, "header", format!("missing required column \"{}\"", column.name)));
             header_ok = false;
         }
     }
@@ -151,11 +114,7 @@ pub(crate) fn read_table(
                     problems.push(Problem::row(
                         file,
                         line,
-                        format!(
-                            "row has {} fields, the header has {}",
-                            record.len(),
-                            header.len()
-                        ),
+                        format!("row has {} fields, the header has {}", record.len(), header.len()),
                     ));
                     continue;
                 }
@@ -174,34 +133,19 @@ pub(crate) fn read_table(
         let spec = columns.iter().find(|column| column.name == name);
         let reason = match spec {
             None => extra_reason,
-            Some(ColumnSpec {
-                keep: Keep::Dropped(reason),
-                ..
-            }) => {
+            Some(ColumnSpec { keep: Keep::Dropped(reason), .. }) => {
                 let position = index[name];
-                if records
-                    .iter()
-                    .all(|(_, record)| record[position].is_empty())
-                {
+                if records.iter().all(|(_, record)| record[position].is_empty()) {
                     continue;
                 }
                 reason
             }
             Some(_) => continue,
         };
-        dropped.push(DroppedColumn {
-            file: file.to_owned(),
-            column: name.to_owned(),
-            reason: reason.to_owned(),
-        });
+        dropped.push(DroppedColumn { file: file.to_owned(), column: name.to_owned(), reason: reason.to_owned() });
     }
 
-    Some(Table {
-        file: file.to_owned(),
-        index,
-        records,
-        dropped,
-    })
+    Some(Table { file: file.to_owned(), index, records, dropped })
 }
 
 /// Physical line numbers from byte offsets. (The csv crate's own line count lags by one after
@@ -213,12 +157,7 @@ struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        let newlines = bytes
-            .iter()
-            .enumerate()
-            .filter(|(_, &byte)| byte == b'\n')
-            .map(|(offset, _)| offset)
-            .collect();
+        let newlines = bytes.iter().enumerate().filter(|(_, &byte)| byte == b'\n').map(|(offset, _)| offset).collect();
         Self { bytes, newlines }
     }
 
@@ -240,11 +179,7 @@ impl<'a> LineIndex<'a> {
 impl Table {
     /// The data rows, in file order.
     pub(crate) fn rows(&self) -> impl Iterator<Item = RowRef<'_>> {
-        self.records.iter().map(move |(line, record)| RowRef {
-            table: self,
-            line: *line,
-            record,
-        })
+        self.records.iter().map(move |(line, record)| RowRef { table: self, line: *line, record })
     }
 
     pub(crate) fn row_count(&self) -> usize {
@@ -277,11 +212,7 @@ impl<'t> RowRef<'t> {
 
     /// The (trimmed) value, or "" when empty or the column is absent.
     pub(crate) fn get(&self, column: &str) -> &'t str {
-        self.table
-            .index
-            .get(column)
-            .and_then(|&position| self.record.get(position))
-            .unwrap_or("")
+        self.table.index.get(column).and_then(|&position| self.record.get(position)).unwrap_or("")
     }
 
     /// A problem located at this row and column.
@@ -290,11 +221,7 @@ impl<'t> RowRef<'t> {
     }
 
     /// A non-empty value, or a "required value missing" problem.
-    pub(crate) fn required(
-        &self,
-        column: &str,
-        problems: &mut Problems,
-    ) -> Result<&'t str, Reported> {
+    pub(crate) fn required(&self, column: &str, problems: &mut Problems) -> Result<&'t str, Reported> {
         let value = self.get(column);
         if value.is_empty() {
             problems.push(self.problem(column, "required value missing"));
@@ -346,11 +273,7 @@ impl<'t> RowRef<'t> {
 mod tests {
     use super::*;
 
-    const COLUMNS: &[ColumnSpec] = &[
-        required("id"),
-        optional("name"),
-        dropped("secret", "never stored"),
-    ];
+    const COLUMNS: &[ColumnSpec] = &[required("id"), optional("name"), dropped("secret", "never stored")];
 
     fn read(bytes: &[u8]) -> (Option<Table>, Vec<String>) {
         let mut problems = Problems::default();
@@ -375,11 +298,7 @@ mod tests {
         assert_eq!(rows[0].line(), 2);
         assert_eq!(rows[1].line(), 4);
         assert_eq!(rows[1].get("absent"), "");
-        let dropped: Vec<_> = table
-            .dropped
-            .iter()
-            .map(|d| format!("{}: {}", d.column, d.reason))
-            .collect();
+        let dropped: Vec<_> = table.dropped.iter().map(|d| format!("{}: {}", d.column, d.reason)).collect();
         assert_eq!(dropped, ["x-vendor: vendor column", "secret: never stored"]);
     }
 
@@ -393,10 +312,7 @@ mod tests {
     fn rejects_non_utf8_with_its_line() {
         let (table, problems) = read(b"id,name\n1,ok\n2,caf\xE9\n");
         assert!(table.is_none());
-        assert_eq!(
-            problems,
-            ["t.csv:3: not valid UTF-8 text (save the file as UTF-8)"]
-        );
+        assert_eq!(problems, ["t.csv:3: not valid UTF-8 text (save the file as UTF-8)"]);
     }
 
     #[test]

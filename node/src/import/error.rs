@@ -20,32 +20,17 @@ pub struct Problem {
 impl Problem {
     /// A problem about a field of a row.
     pub fn at(file: &str, line: u64, column: &str, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            line: Some(line),
-            column: Some(column.to_owned()),
-            reason: reason.into(),
-        }
+        Self { file: file.to_owned(), line: Some(line), column: Some(column.to_owned()), reason: reason.into() }
     }
 
     /// A problem about a whole row.
     pub fn row(file: &str, line: u64, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            line: Some(line),
-            column: None,
-            reason: reason.into(),
-        }
+        Self { file: file.to_owned(), line: Some(line), column: None, reason: reason.into() }
     }
 
     /// A problem about a whole file (or archive).
     pub fn file(file: &str, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            line: None,
-            column: None,
-            reason: reason.into(),
-        }
+        Self { file: file.to_owned(), line: None, column: None, reason: reason.into() }
     }
 }
 
@@ -67,23 +52,18 @@ impl fmt::Display for Problem {
 pub enum ImportError {
     /// The input has problems; `problems` holds the first [`MAX_PROBLEMS`] of `total`.
     #[error("{}", rejected_message(input, problems, *total))]
-    Rejected {
-        input: String,
-        problems: Vec<Problem>,
-        total: usize,
-    },
+    Rejected { input: String, problems: Vec<Problem>, total: usize },
     /// An import option is not usable.
     #[error("import options: {option}: {reason}")]
-    InvalidOption {
-        option: &'static str,
-        reason: String,
-    },
+    InvalidOption { option: &'static str, reason: String },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("database error while {action}: {source}")]
     Database {
         action: &'static str,
@@ -95,11 +75,7 @@ pub enum ImportError {
 impl ImportError {
     /// The one-line summary (the first line of `Display`), for exit messages.
     pub fn summary(&self) -> String {
-        self.to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned()
+        self.to_string().lines().next().unwrap_or_default().to_owned()
     }
 
     /// The problems found in the input (empty for other failures).
@@ -150,11 +126,7 @@ impl Problems {
 
     /// The `Rejected` error for `input`, for a caller that has recorded why it cannot go on.
     pub(crate) fn reject(self, input: &str) -> ImportError {
-        ImportError::Rejected {
-            input: input.to_owned(),
-            problems: self.shown,
-            total: self.total,
-        }
+        ImportError::Rejected { input: input.to_owned(), problems: self.shown, total: self.total }
     }
 
     /// `Ok` if nothing was found, else the `Rejected` error for `input`.
@@ -174,26 +146,16 @@ mod tests {
     #[test]
     fn display_is_summary_then_one_problem_per_line() {
         let mut problems = Problems::default();
-        problems.push(Problem::at(
-            "enrollments.csv",
-            14,
-            "classSourcedId",
-            "unknown class \"cls-9\"",
-        ));
+        problems.push(Problem::at("enrollments.csv", 14, "classSourcedId", "unknown class \"cls-9\""));
         problems.push(Problem::file("manifest.csv", "file missing"));
-        let error = problems
-            .into_result("roster.zip")
-            .expect_err("two problems");
+        let error = problems.into_result("roster.zip").expect_err("two problems");
         assert_eq!(
             error.to_string(),
             "import of roster.zip rejected, nothing changed: 2 problems\n  \
              enrollments.csv:14: classSourcedId: unknown class \"cls-9\"\n  \
              manifest.csv: file missing"
         );
-        assert_eq!(
-            error.summary(),
-            "import of roster.zip rejected, nothing changed: 2 problems"
-        );
+        assert_eq!(error.summary(), "import of roster.zip rejected, nothing changed: 2 problems");
     }
 
     #[test]

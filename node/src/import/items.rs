@@ -63,11 +63,7 @@ pub fn read_items(path: &Path, opts: &ImportOptions) -> Result<ItemBatch, Import
     let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
         return Err(problems.reject(&source));
     };
-    let mut ticker = Ticker::start(
-        opts.progress.as_ref(),
-        format!("reading {file}"),
-        table.row_count(),
-    );
+    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
     let mut first_lines: HashMap<String, u64> = HashMap::new();
     let mut rows = Vec::with_capacity(table.row_count());
     for row in table.rows() {
@@ -76,27 +72,16 @@ pub fn read_items(path: &Path, opts: &ImportOptions) -> Result<ItemBatch, Import
             continue;
         };
         if let Some(first) = first_lines.get(&item_row.item_id) {
-            problems.push(row.problem(
-                "item_id",
-                format!(
-                    "duplicate item \"{}\" (first on line {first})",
-                    item_row.item_id
-                ),
-            ));
+            problems.push(
+                row.problem("item_id", format!("duplicate item \"{}\" (first on line {first})", item_row.item_id)),
+            );
             continue;
         }
         first_lines.insert(item_row.item_id.clone(), row.line());
         rows.push(item_row);
     }
     problems.into_result(&source)?;
-    Ok(ItemBatch {
-        source,
-        file,
-        rows,
-        dropped_columns: table.dropped,
-        read_started,
-        progress: opts.progress.clone(),
-    })
+    Ok(ItemBatch { source, file, rows, dropped_columns: table.dropped, read_started, progress: opts.progress.clone() })
 }
 
 fn read_item(row: RowRef<'_>, problems: &mut Problems) -> Result<ItemRow, Reported> {
@@ -105,9 +90,7 @@ fn read_item(row: RowRef<'_>, problems: &mut Problems) -> Result<ItemRow, Report
     let title = row.required("title", problems);
     let standards = row.parse("standards", problems, standards);
     let correct = row.parse("correct_response", problems, choice_id);
-    let distractors = row.parse_optional("distractors", problems, |text| {
-        distractors(text, correct.as_deref().ok())
-    });
+    let distractors = row.parse_optional("distractors", problems, |text| distractors(text, correct.as_deref().ok()));
     let max_score = row.parse_optional("max_score", problems, |text| {
         fields::number(text).and_then(|score| {
             if score > 0.0 {
@@ -134,20 +117,13 @@ fn read_item(row: RowRef<'_>, problems: &mut Problems) -> Result<ItemRow, Report
 fn iri(text: &str) -> Result<String, String> {
     let scheme_ok = text.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
-            && scheme
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
     if scheme_ok && !text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         Ok(text.to_owned())
     } else {
-        Err(format!(
-            "not an absolute IRI: \"{text}\" (expected e.g. https://items.example/item/1)"
-        ))
+        Err(format!("not an absolute IRI: \"{text}\" (expected e.g. https://items.example/item/1)"))
     }
 }
 
@@ -172,28 +148,19 @@ fn standards(text: &str) -> Result<Vec<String>, String> {
 
 /// A choice id such as `b`: letters, digits, `_` or `-`.
 fn choice_id(text: &str) -> Result<String, String> {
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-    {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')) {
         Ok(text.to_owned())
     } else {
-        Err(format!(
-            "invalid choice id \"{text}\" (letters, digits, _ or - only)"
-        ))
+        Err(format!("invalid choice id \"{text}\" (letters, digits, _ or - only)"))
     }
 }
 
 /// A misconception code: lowercase kebab-case (`ratio-as-difference`).
 fn misconception_code(text: &str) -> bool {
     !text.is_empty()
-        && text.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
+        && text
+            .split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
 /// `choice=misconception;...`: distinct choices other than the key, well-formed codes.
@@ -202,9 +169,7 @@ fn distractors(text: &str, correct: Option<&str>) -> Result<Vec<(String, String)
     let mut pairs = Vec::new();
     for pair in text.split(';').map(str::trim) {
         let Some((choice, code)) = pair.split_once('=') else {
-            return Err(format!(
-                "\"{pair}\" is not choice=misconception (e.g. a=ratio-as-difference)"
-            ));
+            return Err(format!("\"{pair}\" is not choice=misconception (e.g. a=ratio-as-difference)"));
         };
         let (choice, code) = (choice.trim(), code.trim());
         let choice = choice_id(choice)?;
@@ -215,9 +180,7 @@ fn distractors(text: &str, correct: Option<&str>) -> Result<Vec<(String, String)
             return Err(format!("choice \"{choice}\" is listed twice"));
         }
         if !misconception_code(code) {
-            return Err(format!(
-                "misconception \"{code}\" is not lowercase kebab-case (e.g. inverted-ratio)"
-            ));
+            return Err(format!("misconception \"{code}\" is not lowercase kebab-case (e.g. inverted-ratio)"));
         }
         pairs.push((choice, code.to_owned()));
     }
@@ -225,18 +188,10 @@ fn distractors(text: &str, correct: Option<&str>) -> Result<Vec<(String, String)
 }
 
 /// Writes the items inside the caller's transaction and records the report.
-pub fn apply_items(
-    conn: &Connection,
-    batch: &ItemBatch,
-    now: DateTime<Utc>,
-) -> Result<ImportReport, ImportError> {
+pub fn apply_items(conn: &Connection, batch: &ItemBatch, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let apply_started = Instant::now();
     let mut counts = FileCounts::new(&batch.file, FileMode::Upsert, batch.rows.len());
-    let mut ticker = Ticker::start(
-        batch.progress.as_ref(),
-        format!("writing {}", batch.file),
-        batch.rows.len(),
-    );
+    let mut ticker = Ticker::start(batch.progress.as_ref(), format!("writing {}", batch.file), batch.rows.len());
     for row in &batch.rows {
         ticker.tick();
         let stored = roster::load_item(conn, &row.item_id).map_err(database("reading an item"))?;

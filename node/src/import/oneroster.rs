@@ -23,17 +23,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::csv_file::{
-    optional as csv_optional, read_table, required as csv_required, ColumnSpec, Reported, RowRef,
-    Table,
+    optional as csv_optional, read_table, required as csv_required, ColumnSpec, Reported, RowRef, Table,
 };
 use super::error::{ImportError, Problem, Problems};
 use super::fields;
 use super::progress::{Progress, Ticker};
 use super::report::{DroppedColumn, FileMode, ImportReport};
 use super::ImportOptions;
-use crate::store::roster::records::{
-    AcademicSession, Class, Course, Demographics, Enrollment, Org, Role, User,
-};
+use crate::store::roster::records::{AcademicSession, Class, Course, Demographics, Enrollment, Org, Role, User};
 use demographics::DemographicsPolicy;
 use manifest::ManifestMode;
 
@@ -79,11 +76,7 @@ impl OneRosterBatch {
             + self.courses.rows.len()
             + self.classes.rows.len()
             + self.users.rows.len()
-            + if self.roles_from_users {
-                0
-            } else {
-                self.roles.rows.len()
-            }
+            + if self.roles_from_users { 0 } else { self.roles.rows.len() }
             + self.enrollments.rows.len()
             + self.demographics.rows.len()
     }
@@ -105,13 +98,7 @@ pub(crate) struct FileRows<T> {
 
 impl<T> FileRows<T> {
     fn absent(file: &'static str, kind: &'static str) -> Self {
-        Self {
-            file,
-            report_name: file,
-            kind,
-            mode: None,
-            rows: Vec::new(),
-        }
+        Self { file, report_name: file, kind, mode: None, rows: Vec::new() }
     }
 }
 
@@ -133,11 +120,8 @@ pub(crate) enum Change<T> {
 }
 
 /// The columns every OneRoster data file starts with.
-const RECORD_COLUMNS: [ColumnSpec; 3] = [
-    csv_required("sourcedId"),
-    csv_optional("status"),
-    csv_optional("dateLastModified"),
-];
+const RECORD_COLUMNS: [ColumnSpec; 3] =
+    [csv_required("sourcedId"), csv_optional("status"), csv_optional("dateLastModified")];
 
 /// Reads the rows of one data file: the common columns (sourcedId unique in the file, status,
 /// dateLastModified — both required in delta files) and, for active rows, the record `parse`
@@ -155,10 +139,7 @@ pub(crate) fn read_rows<T>(
         let sourced_id = row.parse("sourcedId", problems, fields::identifier);
         if let Ok(id) = &sourced_id {
             if let Some(first) = first_lines.get(row.get("sourcedId")) {
-                problems.push(row.problem(
-                    "sourcedId",
-                    format!("duplicate {kind} \"{id}\" (first on line {first})"),
-                ));
+                problems.push(row.problem("sourcedId", format!("duplicate {kind} \"{id}\" (first on line {first})")));
                 continue;
             }
             first_lines.insert(row.get("sourcedId"), row.line());
@@ -171,10 +152,9 @@ pub(crate) fn read_rows<T>(
             ("" | "active", _) => Ok(false),
             ("tobedeleted", _) => Ok(true),
             (other, _) => {
-                problems.push(row.problem(
-                    "status",
-                    format!("unknown status \"{other}\" (expected active or tobedeleted)"),
-                ));
+                problems.push(
+                    row.problem("status", format!("unknown status \"{other}\" (expected active or tobedeleted)")),
+                );
                 Err(Reported)
             }
         };
@@ -190,24 +170,11 @@ pub(crate) fn read_rows<T>(
             Ok(false) => parse(row, problems).map(Change::Upsert),
             Err(reported) => Err(reported),
         };
-        if let (Ok(sourced_id), Ok(date_last_modified), Ok(change)) =
-            (sourced_id, date_last_modified, change)
-        {
-            rows.push(Row {
-                sourced_id,
-                line: row.line(),
-                date_last_modified,
-                change,
-            });
+        if let (Ok(sourced_id), Ok(date_last_modified), Ok(change)) = (sourced_id, date_last_modified, change) {
+            rows.push(Row { sourced_id, line: row.line(), date_last_modified, change });
         }
     }
-    FileRows {
-        file,
-        report_name: file,
-        kind,
-        mode: Some(mode),
-        rows,
-    }
+    FileRows { file, report_name: file, kind, mode: Some(mode), rows }
 }
 
 /// Reads a OneRoster export (a directory or a .zip) and checks it without the database.
@@ -237,11 +204,7 @@ pub fn read_oneroster(path: &Path, opts: &ImportOptions) -> Result<OneRosterBatc
     };
 
     let used = manifest::used_files(manifest.version);
-    let mut ticker = Ticker::start(
-        opts.progress.as_ref(),
-        "reading OneRoster files".into(),
-        used.len(),
-    );
+    let mut ticker = Ticker::start(opts.progress.as_ref(), "reading OneRoster files".into(), used.len());
     for &stem in used {
         ticker.tick();
         let file_name = format!("{stem}.csv");
@@ -249,9 +212,7 @@ pub fn read_oneroster(path: &Path, opts: &ImportOptions) -> Result<OneRosterBatc
         let mode = match (manifest.mode(stem), bytes) {
             (ManifestMode::Absent, None) => continue,
             (ManifestMode::Absent, Some(_)) => {
-                batch.warnings.push(format!(
-                    "{file_name} is present but manifest.csv lists it as absent; ignored"
-                ));
+                batch.warnings.push(format!("{file_name} is present but manifest.csv lists it as absent; ignored"));
                 continue;
             }
             (mode, None) => {
@@ -267,9 +228,7 @@ pub fn read_oneroster(path: &Path, opts: &ImportOptions) -> Result<OneRosterBatc
         read_file(&mut batch, stem, mode, &policy, &mut problems);
     }
     for name in files.leftover_csv_names() {
-        batch
-            .warnings
-            .push(format!("{name} is not used by Lantern; ignored"));
+        batch.warnings.push(format!("{name} is not used by Lantern; ignored"));
     }
     problems.into_result(&source_name)?;
     Ok(batch)
@@ -285,10 +244,7 @@ fn read_file(
 ) {
     let version = batch.version;
     let file_name = format!("{stem}.csv");
-    let vendor_reason = format!(
-        "not a OneRoster {} column (vendor extension); ignored",
-        version
-    );
+    let vendor_reason = format!("not a OneRoster {} column (vendor extension); ignored", version);
     let table_for = |columns: &[ColumnSpec], problems: &mut Problems| -> Option<Table> {
         let table = read_table(&file_name, &bytes, columns, &vendor_reason, problems)?;
         if mode == FileMode::Delta {

@@ -65,31 +65,20 @@ pub fn read_outcomes(path: &Path, opts: &ImportOptions) -> Result<OutcomeBatch, 
     let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
         return Err(problems.reject(&source));
     };
-    let mut ticker = Ticker::start(
-        opts.progress.as_ref(),
-        format!("reading {file}"),
-        table.row_count(),
-    );
-    let mut first_lines: HashMap<(String, String, NaiveDate), u64> =
-        HashMap::with_capacity(table.row_count());
+    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
+    let mut first_lines: HashMap<(String, String, NaiveDate), u64> = HashMap::with_capacity(table.row_count());
     let mut rows = Vec::with_capacity(table.row_count());
     for row in table.rows() {
         ticker.tick();
         let Ok(parsed) = read_outcome(row, &mut problems) else {
             continue;
         };
-        let key = (
-            parsed.student_sourced_id.clone(),
-            parsed.outcome.assessment.clone(),
-            parsed.outcome.date,
-        );
+        let key = (parsed.student_sourced_id.clone(), parsed.outcome.assessment.clone(), parsed.outcome.date);
         if let Some(first) = first_lines.insert(key, row.line()) {
             problems.push(Problem::row(
                 &file,
                 row.line(),
-                format!(
-                    "second result for the same student, assessment and date (first on line {first})"
-                ),
+                format!("second result for the same student, assessment and date (first on line {first})"),
             ));
             continue;
         }
@@ -115,19 +104,12 @@ fn read_outcome(row: RowRef<'_>, problems: &mut Problems) -> Result<OutcomeRow, 
         text.parse::<u8>()
             .ok()
             .and_then(ProficiencyLevel::new)
-            .ok_or_else(|| {
-                format!("invalid proficiency level \"{text}\" (expected an integer 1-4)")
-            })
+            .ok_or_else(|| format!("invalid proficiency level \"{text}\" (expected an integer 1-4)"))
     });
     Ok(OutcomeRow {
         line: row.line(),
         student_sourced_id: student?.to_owned(),
-        outcome: Outcome {
-            assessment: assessment?.to_owned(),
-            date: date?,
-            score: score?,
-            proficiency_level: level?,
-        },
+        outcome: Outcome { assessment: assessment?.to_owned(), date: date?, score: score?, proficiency_level: level? },
     })
 }
 
@@ -154,11 +136,7 @@ pub fn apply_outcomes(
     problems.into_result(&batch.source)?;
 
     let mut counts = FileCounts::new(&batch.file, FileMode::Upsert, batch.rows.len());
-    let mut ticker = Ticker::start(
-        batch.progress.as_ref(),
-        format!("writing {}", batch.file),
-        batch.rows.len(),
-    );
+    let mut ticker = Ticker::start(batch.progress.as_ref(), format!("writing {}", batch.file), batch.rows.len());
     for row in &batch.rows {
         ticker.tick();
         let Some(pkey) = students.get(&row.student_sourced_id) else {

@@ -35,9 +35,7 @@ pub const DONE_STAGE: &str = "done";
 impl Progress {
     /// Progress delivered to `callback`.
     pub fn new(callback: impl Fn(ProgressUpdate<'_>) + Send + Sync + 'static) -> Self {
-        Self {
-            callback: Arc::new(callback),
-        }
+        Self { callback: Arc::new(callback) }
     }
 
     /// A progress bar on stderr, or `None` when stderr is not a terminal (pipes, logs, tests).
@@ -80,12 +78,7 @@ impl<'a> Ticker<'a> {
         if let Some(progress) = progress {
             progress.report(&stage, 0, total as u64);
         }
-        Self {
-            progress,
-            stage,
-            total: total as u64,
-            done: 0,
-        }
+        Self { progress, stage, total: total as u64, done: 0 }
     }
 
     pub(crate) fn tick(&mut self) {
@@ -114,11 +107,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let progress = Progress::new(move |update| {
-            sink.lock().expect("not poisoned").push((
-                update.stage.to_owned(),
-                update.done,
-                update.total,
-            ));
+            sink.lock().expect("not poisoned").push((update.stage.to_owned(), update.done, update.total));
         });
         let mut ticker = Ticker::start(Some(&progress), "users.csv".into(), 1001);
         for _ in 0..1001 {

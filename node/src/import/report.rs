@@ -55,15 +55,7 @@ pub struct FileCounts {
 
 impl FileCounts {
     pub(crate) fn new(file: &str, mode: FileMode, rows: usize) -> Self {
-        Self {
-            file: file.to_owned(),
-            mode,
-            rows: rows as u64,
-            added: 0,
-            updated: 0,
-            deleted: 0,
-            unchanged: 0,
-        }
+        Self { file: file.to_owned(), mode, rows: rows as u64, added: 0, updated: 0, deleted: 0, unchanged: 0 }
     }
 }
 
@@ -127,8 +119,5 @@ pub(crate) fn timing(
     now: DateTime<Utc>,
 ) -> (DateTime<Utc>, DateTime<Utc>) {
     let span = |duration| chrono::Duration::from_std(duration).unwrap_or_default();
-    (
-        now - span(apply_started.duration_since(read_started)),
-        now + span(apply_started.elapsed()),
-    )
+    (now - span(apply_started.duration_since(read_started)), now + span(apply_started.elapsed()))
 }

@@ -11,15 +11,11 @@ use crate::store::roster::test_support::{dump_all_tables, migrated_connection};
 
 /// The fixed clock of the tests.
 pub(crate) fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 9, 2, 7, 0, 0)
-        .single()
-        .expect("a valid fixed instant")
+    Utc.with_ymd_and_hms(2026, 9, 2, 7, 0, 0).single().expect("a valid fixed instant")
 }
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/oneroster")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oneroster").join(name)
 }
 
 /// Runs `apply` in a transaction, committed on success and rolled back on error.
@@ -95,8 +91,5 @@ pub(crate) fn assert_rejected_unchanged(
 
 /// Table dump without the import history (which grows on every successful import).
 pub(crate) fn dump_without_history(conn: &Connection) -> Vec<String> {
-    dump_all_tables(conn)
-        .into_iter()
-        .filter(|row| !row.starts_with("import_run: "))
-        .collect()
+    dump_all_tables(conn).into_iter().filter(|row| !row.starts_with("import_run: ")).collect()
 }

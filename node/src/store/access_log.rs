@@ -36,27 +36,14 @@ pub struct Entry {
 /// The chained hash of an entry: SHA-256 over the previous hash and the fields, JSON-encoded so
 /// field boundaries are unambiguous.
 pub fn entry_hash(prev_hash: &str, seq: i64, e: &NewEntry) -> String {
-    let fields = serde_json::json!([
-        prev_hash,
-        seq,
-        e.at,
-        e.account_id,
-        e.role,
-        e.action,
-        e.subject,
-        e.detail
-    ]);
+    let fields = serde_json::json!([prev_hash, seq, e.at, e.account_id, e.role, e.action, e.subject, e.detail]);
     hex::encode(Sha256::digest(fields.to_string().as_bytes()))
 }
 
 /// Appends entries in order, continuing the chain. Runs inside the writer's transaction.
 pub fn append(c: &Connection, entries: &[NewEntry]) -> Result<(), StoreError> {
     let last: Option<(i64, String)> = c
-        .query_row(
-            "SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
     let mut st = c.prepare_cached(
@@ -66,17 +53,7 @@ pub fn append(c: &Connection, entries: &[NewEntry]) -> Result<(), StoreError> {
     for e in entries {
         seq += 1;
         let hash = entry_hash(&prev, seq, e);
-        st.execute(params![
-            seq,
-            e.at,
-            e.account_id,
-            e.role,
-            e.action,
-            e.subject,
-            e.detail,
-            prev,
-            hash
-        ])?;
+        st.execute(params![seq, e.at, e.account_id, e.role, e.action, e.subject, e.detail, prev, hash])?;
         prev = hash;
     }
     Ok(())

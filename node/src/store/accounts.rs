@@ -48,8 +48,7 @@ pub fn count_accounts(c: &Connection) -> Result<i64, StoreError> {
 
 pub fn find_account(c: &Connection, username: &str) -> Result<Option<AccountRow>, StoreError> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM account a WHERE a.username = ?1");
-    Ok(c.query_row(&sql, [username], |r| account_from(r, 0))
-        .optional()?)
+    Ok(c.query_row(&sql, [username], |r| account_from(r, 0)).optional()?)
 }
 
 pub fn insert_account(
@@ -86,17 +85,12 @@ pub fn set_password(
 pub fn list_accounts(c: &Connection) -> Result<Vec<AccountRow>, StoreError> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM account a ORDER BY a.username");
     let mut st = c.prepare(&sql)?;
-    let rows = st
-        .query_map([], |r| account_from(r, 0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = st.query_map([], |r| account_from(r, 0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
 pub fn set_disabled(c: &Connection, account_id: i64, disabled: bool) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE account SET disabled = ?2 WHERE id = ?1",
-        params![account_id, disabled],
-    )?;
+    c.execute("UPDATE account SET disabled = ?2 WHERE id = ?1", params![account_id, disabled])?;
     Ok(())
 }
 
@@ -139,19 +133,12 @@ pub fn find_session(c: &Connection, token_hash: &[u8]) -> Result<Option<SessionR
 }
 
 pub fn revoke_session(c: &Connection, session_id: i64, now: &str) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE session SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        params![session_id, now],
-    )?;
+    c.execute("UPDATE session SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![session_id, now])?;
     Ok(())
 }
 
 /// Revokes every live session of an account; returns how many.
-pub fn revoke_all_sessions(
-    c: &Connection,
-    account_id: i64,
-    now: &str,
-) -> Result<usize, StoreError> {
+pub fn revoke_all_sessions(c: &Connection, account_id: i64, now: &str) -> Result<usize, StoreError> {
     Ok(c.execute(
         "UPDATE session SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL",
         params![account_id, now],
@@ -169,11 +156,7 @@ pub struct SessionInfo {
 }
 
 /// Live sessions of an account.
-pub fn list_sessions(
-    c: &Connection,
-    account_id: i64,
-    now: &str,
-) -> Result<Vec<SessionInfo>, StoreError> {
+pub fn list_sessions(c: &Connection, account_id: i64, now: &str) -> Result<Vec<SessionInfo>, StoreError> {
     let mut st = c.prepare(
         "SELECT id, kind, label, created_at, expires_at FROM session
          WHERE account_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 ORDER BY id",
@@ -192,13 +175,7 @@ pub fn list_sessions(
     Ok(rows)
 }
 
-pub fn insert_link(
-    c: &Connection,
-    account_id: i64,
-    kind: &str,
-    target: &str,
-    now: &str,
-) -> Result<bool, StoreError> {
+pub fn insert_link(c: &Connection, account_id: i64, kind: &str, target: &str, now: &str) -> Result<bool, StoreError> {
     let n = c.execute(
         "INSERT INTO account_link(account_id, kind, target, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT DO NOTHING",
@@ -209,22 +186,14 @@ pub fn insert_link(
 
 /// Explicit links of one kind for an account.
 pub fn links(c: &Connection, account_id: i64, kind: &str) -> Result<Vec<String>, StoreError> {
-    let mut st = c.prepare_cached(
-        "SELECT target FROM account_link WHERE account_id = ?1 AND kind = ?2 ORDER BY target",
-    )?;
-    let rows = st
-        .query_map(params![account_id, kind], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
+    let mut st =
+        c.prepare_cached("SELECT target FROM account_link WHERE account_id = ?1 AND kind = ?2 ORDER BY target")?;
+    let rows = st.query_map(params![account_id, kind], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok(rows)
 }
 
 /// Revokes one live session if it belongs to the account; returns whether one was revoked.
-pub fn revoke_own_session(
-    c: &Connection,
-    account_id: i64,
-    session_id: i64,
-    now: &str,
-) -> Result<bool, StoreError> {
+pub fn revoke_own_session(c: &Connection, account_id: i64, session_id: i64, now: &str) -> Result<bool, StoreError> {
     Ok(c.execute(
         "UPDATE session SET revoked_at = ?3 WHERE id = ?1 AND account_id = ?2 AND revoked_at IS NULL",
         params![session_id, account_id, now],
@@ -232,12 +201,7 @@ pub fn revoke_own_session(
 }
 
 /// Revokes every live session of an account except `keep`.
-pub fn revoke_other_sessions(
-    c: &Connection,
-    account_id: i64,
-    keep: i64,
-    now: &str,
-) -> Result<usize, StoreError> {
+pub fn revoke_other_sessions(c: &Connection, account_id: i64, keep: i64, now: &str) -> Result<usize, StoreError> {
     Ok(c.execute(
         "UPDATE session SET revoked_at = ?2 WHERE account_id = ?1 AND id != ?3 AND revoked_at IS NULL",
         params![account_id, now, keep],

@@ -14,21 +14,9 @@ pub struct Migration {
 
 /// Every migration, oldest first. Append only: never edit one that has shipped.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("migrations/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "roster",
-        sql: include_str!("migrations/0002_roster.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "xapi",
-        sql: include_str!("migrations/0003_xapi.sql"),
-    },
+    Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "roster", sql: include_str!("migrations/0002_roster.sql") },
+    Migration { version: 3, name: "xapi", sql: include_str!("migrations/0003_xapi.sql") },
 ];
 
 /// The version a fully migrated database has.
@@ -44,23 +32,12 @@ pub fn current_version(conn: &Connection) -> Result<u32, StoreError> {
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<Vec<u32>, StoreError> {
     let current = current_version(conn)?;
     if current > latest_version() {
-        return Err(StoreError::NewerSchema {
-            found: current,
-            supported: latest_version(),
-        });
+        return Err(StoreError::NewerSchema { found: current, supported: latest_version() });
     }
     let mut applied = Vec::new();
-    for m in MIGRATIONS
-        .iter()
-        .filter(|m| m.version > current && m.version <= target)
-    {
+    for m in MIGRATIONS.iter().filter(|m| m.version > current && m.version <= target) {
         let tx = conn.transaction()?;
-        tx.execute_batch(m.sql)
-            .map_err(|source| StoreError::Migration {
-                version: m.version,
-                name: m.name,
-                source,
-            })?;
+        tx.execute_batch(m.sql).map_err(|source| StoreError::Migration { version: m.version, name: m.name, source })?;
         tx.pragma_update(None, "user_version", m.version)?;
         tx.commit()?;
         applied.push(m.version);
@@ -73,22 +50,16 @@ mod tests {
     use super::*;
 
     fn tables(conn: &Connection) -> Vec<String> {
-        let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index','trigger') ORDER BY name").unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index','trigger') ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     }
 
     #[test]
     fn versions_are_consecutive() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(
-                m.version as usize,
-                i + 1,
-                "migration {} out of order",
-                m.name
-            );
+            assert_eq!(m.version as usize, i + 1, "migration {} out of order", m.name);
         }
     }
 
@@ -119,8 +90,7 @@ mod tests {
     #[test]
     fn newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", latest_version() + 1)
-            .unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1).unwrap();
         let err = migrate_to(&mut conn, latest_version()).unwrap_err();
         assert!(err.to_string().contains("newer than this binary"), "{err}");
     }

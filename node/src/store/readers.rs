@@ -33,12 +33,7 @@ impl ReaderPool {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| E::from(StoreError::Closed))?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| E::from(StoreError::Closed))?;
         let idle = self.idle.clone();
         let open = self.open.clone();
         let size = self.size;
@@ -59,12 +54,7 @@ impl ReaderPool {
     }
 }
 
-fn with_connection<T, E, F>(
-    idle: &Mutex<Vec<Connection>>,
-    open: &Opener,
-    size: usize,
-    f: F,
-) -> Result<T, E>
+fn with_connection<T, E, F>(idle: &Mutex<Vec<Connection>>, open: &Opener, size: usize, f: F) -> Result<T, E>
 where
     F: FnOnce(&Connection) -> Result<T, E>,
     E: From<StoreError>,

@@ -19,17 +19,17 @@ use rusqlite::types::Type;
 pub use import_runs::{insert_import_run, list_import_runs, ImportRunRow};
 pub use integrity::{dangling_references, DanglingReference};
 pub use learning::{
-    class_ids, load_attendance_mark, load_item, load_outcome, rostered_students, upsert_attendance,
-    upsert_item, upsert_outcome,
+    class_ids, load_attendance_mark, load_item, load_outcome, rostered_students, upsert_attendance, upsert_item,
+    upsert_outcome,
 };
 pub use people::{
-    delete_demographics, delete_role, load_demographics, load_person_keys, load_roles, load_users,
-    remove_user, upsert_demographics, upsert_person, upsert_role, upsert_user_account,
+    delete_demographics, delete_role, load_demographics, load_person_keys, load_roles, load_users, remove_user,
+    upsert_demographics, upsert_person, upsert_role, upsert_user_account,
 };
 pub use structure::{
-    delete_class, delete_course, delete_enrollment, delete_org, delete_session, load_classes,
-    load_courses, load_enrollments, load_orgs, load_sessions, upsert_class, upsert_course,
-    upsert_enrollment, upsert_org, upsert_session,
+    delete_class, delete_course, delete_enrollment, delete_org, delete_session, load_classes, load_courses,
+    load_enrollments, load_orgs, load_sessions, upsert_class, upsert_course, upsert_enrollment, upsert_org,
+    upsert_session,
 };
 
 /// The schema this module reads and writes; the node's migration runner applies it as
@@ -77,35 +77,21 @@ fn text_list(text: &str) -> Vec<String> {
 }
 
 fn conversion_error(column: usize, text: &str, what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        column,
-        Type::Text,
-        format!("stored {what} {text:?} is malformed").into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, format!("stored {what} {text:?} is malformed").into())
 }
 
 fn date_column(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<NaiveDate> {
     let text: String = row.get(column)?;
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| conversion_error(column, &text, "date"))
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| conversion_error(column, &text, "date"))
 }
 
-fn optional_date_column(
-    row: &rusqlite::Row<'_>,
-    column: usize,
-) -> rusqlite::Result<Option<NaiveDate>> {
+fn optional_date_column(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<NaiveDate>> {
     let text: Option<String> = row.get(column)?;
-    text.map(|text| {
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map_err(|_| conversion_error(column, &text, "date"))
-    })
-    .transpose()
+    text.map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| conversion_error(column, &text, "date")))
+        .transpose()
 }
 
-fn optional_instant_column(
-    row: &rusqlite::Row<'_>,
-    column: usize,
-) -> rusqlite::Result<Option<DateTime<Utc>>> {
+fn optional_instant_column(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     let text: Option<String> = row.get(column)?;
     text.map(|text| {
         DateTime::parse_from_rfc3339(&text)
@@ -125,18 +111,15 @@ pub(crate) mod test_support {
     /// An in-memory database with migration 0002 applied and foreign keys enforced.
     pub(crate) fn migrated_connection() -> Connection {
         let conn = Connection::open_in_memory().expect("in-memory database opens");
-        conn.execute_batch("PRAGMA foreign_keys = ON;")
-            .expect("foreign keys pragma");
-        conn.execute_batch(super::MIGRATION_SQL)
-            .expect("migration 0002 applies to an empty database");
+        conn.execute_batch("PRAGMA foreign_keys = ON;").expect("foreign keys pragma");
+        conn.execute_batch(super::MIGRATION_SQL).expect("migration 0002 applies to an empty database");
         conn
     }
 
     /// Every row of every table, as text, in a stable order: to compare before/after.
     pub(crate) fn dump_all_tables(conn: &Connection) -> Vec<String> {
-        let mut tables = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .expect("list tables");
+        let mut tables =
+            conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").expect("list tables");
         let names: Vec<String> = tables
             .query_map([], |row| row.get(0))
             .expect("query tables")
@@ -144,9 +127,7 @@ pub(crate) mod test_support {
             .expect("table names");
         let mut dump = Vec::new();
         for name in names {
-            let mut statement = conn
-                .prepare(&format!("SELECT * FROM \"{name}\""))
-                .expect("select table");
+            let mut statement = conn.prepare(&format!("SELECT * FROM \"{name}\"")).expect("select table");
             let columns = statement.column_count();
             let mut rows: Vec<String> = statement
                 .query_map([], |row| {
@@ -180,11 +161,9 @@ mod tests {
     fn migration_applies_and_person_keys_are_random_hex() {
         let conn = test_support::migrated_connection();
         let count: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'person'",
-                [],
-                |row| row.get(0),
-            )
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'person'", [], |row| {
+                row.get(0)
+            })
             .expect("query");
         assert_eq!(count, 1);
         let first = new_person_key();
@@ -197,14 +176,9 @@ mod tests {
 
     #[test]
     fn stored_text_forms_round_trip() {
-        assert_eq!(
-            text_list(&list_text(&["06".into(), "07".into()])),
-            ["06", "07"]
-        );
+        assert_eq!(text_list(&list_text(&["06".into(), "07".into()])), ["06", "07"]);
         assert!(text_list("").is_empty());
-        let at = DateTime::parse_from_rfc3339("2026-08-20T12:00:00Z")
-            .expect("valid")
-            .with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2026-08-20T12:00:00Z").expect("valid").with_timezone(&Utc);
         assert_eq!(instant_text(at), "2026-08-20T12:00:00.000Z");
     }
 }

@@ -49,20 +49,11 @@ pub fn insert(
 }
 
 pub fn by_name(c: &Connection, name: &str) -> Result<Option<SourceRow>, StoreError> {
-    Ok(c.query_row(
-        &format!("SELECT {COLS} FROM data_source WHERE name = ?1"),
-        [name],
-        row,
-    )
-    .optional()?)
+    Ok(c.query_row(&format!("SELECT {COLS} FROM data_source WHERE name = ?1"), [name], row).optional()?)
 }
 
 pub fn by_key(c: &Connection, key: &str) -> Result<Option<SourceRow>, StoreError> {
-    Ok(
-        c.prepare_cached(&format!("SELECT {COLS} FROM data_source WHERE key = ?1"))?
-            .query_row([key], row)
-            .optional()?,
-    )
+    Ok(c.prepare_cached(&format!("SELECT {COLS} FROM data_source WHERE key = ?1"))?.query_row([key], row).optional()?)
 }
 
 pub fn list(c: &Connection) -> Result<Vec<SourceRow>, StoreError> {
@@ -72,8 +63,6 @@ pub fn list(c: &Connection) -> Result<Vec<SourceRow>, StoreError> {
 }
 
 pub fn revoke(c: &Connection, name: &str, now: &str) -> Result<bool, StoreError> {
-    Ok(c.execute(
-        "UPDATE data_source SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-        params![name, now],
-    )? == 1)
+    Ok(c.execute("UPDATE data_source SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL", params![name, now])?
+        == 1)
 }

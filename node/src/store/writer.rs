@@ -56,12 +56,7 @@ impl WriterHandle {
             .name("lantern-writer".into())
             .spawn(move || run(conn, rx, &c))
             .map_err(|e| StoreError::Invalid(format!("cannot start the writer thread: {e}")))?;
-        Ok(WriterHandle {
-            tx,
-            capacity,
-            counters,
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(WriterHandle { tx, capacity, counters, thread: Mutex::new(Some(thread)) })
     }
 
     fn job<T, E, F>(f: F) -> (Job, oneshot::Receiver<Result<T, E>>)
@@ -95,10 +90,7 @@ impl WriterHandle {
         E: From<StoreError> + Send + 'static,
     {
         let (job, done) = Self::job(f);
-        self.tx
-            .send(Msg::Job(job))
-            .await
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.tx.send(Msg::Job(job)).await.map_err(|_| E::from(StoreError::Closed))?;
         done.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
@@ -109,11 +101,8 @@ impl WriterHandle {
         E: From<StoreError> + Send + 'static,
     {
         let (job, done) = Self::job(f);
-        self.tx
-            .blocking_send(Msg::Job(job))
-            .map_err(|_| E::from(StoreError::Closed))?;
-        done.blocking_recv()
-            .map_err(|_| E::from(StoreError::Closed))?
+        self.tx.blocking_send(Msg::Job(job)).map_err(|_| E::from(StoreError::Closed))?;
+        done.blocking_recv().map_err(|_| E::from(StoreError::Closed))?
     }
 
     pub(super) fn stats(&self) -> WriterStats {
@@ -185,11 +174,7 @@ fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
             tracing::error!(error = %e, "savepoint failed");
         }
         let (ok, finish) = job(conn);
-        let end = if ok {
-            "RELEASE job"
-        } else {
-            "ROLLBACK TO job; RELEASE job"
-        };
+        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
         if !ok {
             counters.failed.fetch_add(1, Ordering::Relaxed);
         }

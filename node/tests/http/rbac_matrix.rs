@@ -28,22 +28,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/api/v1/accounts", Some(&[Admin])),
         ("POST", "/api/v1/accounts", Some(&[Admin])),
         ("POST", "/api/v1/accounts/{username}/links", Some(&[Admin])),
-        (
-            "POST",
-            "/api/v1/accounts/{username}/password",
-            Some(&[Admin]),
-        ),
-        (
-            "POST",
-            "/api/v1/accounts/{username}/disable",
-            Some(&[Admin]),
-        ),
+        ("POST", "/api/v1/accounts/{username}/password", Some(&[Admin])),
+        ("POST", "/api/v1/accounts/{username}/disable", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
-        (
-            "GET",
-            "/api/v1/privacy/access-log/verify",
-            Some(&[PrivacyOfficer]),
-        ),
+        ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
         ("GET", "/", None),
         ("GET", "/login", None),
         ("POST", "/login", None),
@@ -57,8 +45,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999")
-        .replace("{username}", "nobody-here")
+    path.replace("{id}", "999999").replace("{username}", "nobody-here")
 }
 
 #[tokio::test]
@@ -74,11 +61,7 @@ async fn every_route_times_every_role() {
             r.path
         );
     }
-    assert_eq!(
-        want.len(),
-        routes.len(),
-        "the matrix lists routes the router does not have"
-    );
+    assert_eq!(want.len(), routes.len(), "the matrix lists routes the router does not have");
 
     let mut checked = 0;
     for r in &routes {
@@ -94,17 +77,8 @@ async fn every_route_times_every_role() {
             .unwrap();
         let st = resp.status().as_u16();
         match allowed {
-            None => assert!(
-                st != 401 && st != 403,
-                "{} {} anonymous: public route answered {st}",
-                r.method,
-                r.path
-            ),
-            Some(_) if is_page => assert_eq!(
-                st, 303,
-                "{} {} anonymous: expected redirect to login",
-                r.method, r.path
-            ),
+            None => assert!(st != 401 && st != 403, "{} {} anonymous: public route answered {st}", r.method, r.path),
+            Some(_) if is_page => assert_eq!(st, 303, "{} {} anonymous: expected redirect to login", r.method, r.path),
             Some(_) => assert_eq!(st, 401, "{} {} anonymous", r.method, r.path),
         }
         checked += 1;
@@ -122,24 +96,12 @@ async fn every_route_times_every_role() {
                 .unwrap();
             let st = resp.status().as_u16();
             if roles.contains(&role) {
-                assert!(
-                    st != 401 && st != 403,
-                    "{} {} as {role}: allowed, but answered {st}",
-                    r.method,
-                    r.path
-                );
+                assert!(st != 401 && st != 403, "{} {} as {role}: allowed, but answered {st}", r.method, r.path);
             } else {
-                assert_eq!(
-                    st, 403,
-                    "{} {} as {role}: must be refused",
-                    r.method, r.path
-                );
+                assert_eq!(st, 403, "{} {} as {role}: must be refused", r.method, r.path);
             }
             checked += 1;
         }
     }
-    assert!(
-        checked > routes.len() * 3,
-        "the matrix ran ({checked} checks)"
-    );
+    assert!(checked > routes.len() * 3, "the matrix ran ({checked} checks)");
 }

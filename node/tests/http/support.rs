@@ -21,9 +21,7 @@ pub struct TestNode {
 }
 
 pub fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-09-14T08:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-09-14T08:00:00Z").unwrap().with_timezone(&Utc)
 }
 
 impl TestNode {
@@ -50,20 +48,9 @@ impl TestNode {
         .await
         .unwrap();
         let state = AppState::new(config, store.clone(), clock.clone());
-        let node = http::start(state, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        TestNode {
-            node,
-            clock,
-            store,
-            client,
-            _dir: dir,
-        }
+        let node = http::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestNode { node, clock, store, client, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -95,10 +82,7 @@ impl TestNode {
             .unwrap();
         assert_eq!(r.status(), 200);
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-            "{cookie}"
-        );
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
         let session = cookie.split(';').next().unwrap().to_string();
         let v: Value = r.json().await.unwrap();
         (session, v["csrf_token"].as_str().unwrap().to_string())
@@ -107,11 +91,7 @@ impl TestNode {
     /// Number of rows in a table, read directly.
     pub fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table}");
-        self.store
-            .read_blocking(move |c| {
-                Ok::<i64, store::StoreError>(c.query_row(&sql, [], |r| r.get(0))?)
-            })
-            .unwrap()
+        self.store.read_blocking(move |c| Ok::<i64, store::StoreError>(c.query_row(&sql, [], |r| r.get(0))?)).unwrap()
     }
 }
 
@@ -119,11 +99,6 @@ impl TestNode {
 pub async fn error_code(r: reqwest::Response) -> String {
     let v: Value = r.json().await.expect("error body is JSON");
     let code = v["error"]["code"].as_str().expect("error.code").to_string();
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "error.message: {v}"
-    );
+    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error.message: {v}");
     code
 }

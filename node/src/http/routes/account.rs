@@ -35,9 +35,7 @@ pub async fn login(
         None | Some("browser") => SessionKind::Browser,
         Some("api") => SessionKind::Api,
         Some(other) => {
-            return Err(ApiError::unprocessable(format!(
-                "kind: expected \"browser\" or \"api\", got {other:?}"
-            )))
+            return Err(ApiError::unprocessable(format!("kind: expected \"browser\" or \"api\", got {other:?}")))
         }
     };
     let ttl = match kind {
@@ -68,18 +66,11 @@ pub async fn login(
     });
     let mut headers = Vec::new();
     match kind {
-        SessionKind::Browser => headers.push((
-            header::SET_COOKIE,
-            session_cookie(&s.token, ttl.num_seconds(), state.config.cookies_secure()),
-        )),
+        SessionKind::Browser => headers
+            .push((header::SET_COOKIE, session_cookie(&s.token, ttl.num_seconds(), state.config.cookies_secure()))),
         SessionKind::Api => body["token"] = json!(s.token),
     }
-    Ok((
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store".to_string())],
-        headers_map(headers),
-        axum::Json(body),
-    ))
+    Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-store".to_string())], headers_map(headers), axum::Json(body)))
 }
 
 fn headers_map(h: Vec<(header::HeaderName, String)>) -> axum::http::HeaderMap {
@@ -99,10 +90,7 @@ pub async fn logout(
     auth::logout(&state.store, p.session_id, state.clock.now()).await?;
     Ok((
         StatusCode::OK,
-        [(
-            header::SET_COOKIE,
-            clear_cookie(state.config.cookies_secure()),
-        )],
+        [(header::SET_COOKIE, clear_cookie(state.config.cookies_secure()))],
         axum::Json(json!({"logged_out": true})),
     ))
 }
@@ -111,10 +99,7 @@ pub async fn me(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caps: Vec<_> = auth::Capability::ALL
-        .into_iter()
-        .filter(|c| auth::allows(p.role, *c))
-        .collect();
+    let caps: Vec<_> = auth::Capability::ALL.into_iter().filter(|c| auth::allows(p.role, *c)).collect();
     Ok(axum::Json(json!({
         "account": p,
         "role_title": p.role.title(),
@@ -135,14 +120,7 @@ pub async fn change_password(
     Extension(p): Extension<Principal>,
     JsonBody(body): JsonBody<PasswordBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    auth::change_own_password(
-        &state.store,
-        &p,
-        &body.current_password,
-        &body.new_password,
-        state.clock.now(),
-    )
-    .await?;
+    auth::change_own_password(&state.store, &p, &body.current_password, &body.new_password, state.clock.now()).await?;
     Ok(axum::Json(json!({"changed": true})))
 }
 
@@ -151,10 +129,7 @@ pub async fn sessions(
     Extension(p): Extension<Principal>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (id, now) = (p.account_id, auth::ts(state.clock.now()));
-    let rows = state
-        .store
-        .read(move |c| sql::list_sessions(c, id, &now))
-        .await?;
+    let rows = state.store.read(move |c| sql::list_sessions(c, id, &now)).await?;
     let list: Vec<_> = rows
         .into_iter()
         .map(|s| {
@@ -171,14 +146,9 @@ pub async fn revoke_session(
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (account, now) = (p.account_id, auth::ts(state.clock.now()));
-    let revoked = state
-        .store
-        .write(move |c| sql::revoke_own_session(c, account, id, &now))
-        .await?;
+    let revoked = state.store.write(move |c| sql::revoke_own_session(c, account, id, &now)).await?;
     if !revoked {
-        return Err(ApiError::not_found(format!(
-            "no live session {id} on your account"
-        )));
+        return Err(ApiError::not_found(format!("no live session {id} on your account")));
     }
     Ok(axum::Json(json!({"revoked": id})))
 }
@@ -196,8 +166,5 @@ pub async fn create_token(
 ) -> Result<impl IntoResponse, ApiError> {
     let ttl = Duration::days(i64::from(state.config.auth.api_token_ttl_days));
     let s = auth::issue_api_token(&state.store, &p, body.label, state.clock.now(), ttl).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({"token": s.token, "expires_at": auth::ts(s.expires_at)})),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(json!({"token": s.token, "expires_at": auth::ts(s.expires_at)}))))
 }

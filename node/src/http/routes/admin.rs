@@ -13,9 +13,7 @@ use crate::http::{ApiError, AppState};
 use crate::store::accounts as sql;
 
 /// Runs blocking account work (argon2, the writer) off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
-) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AuthError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal("running an account task", e))?
@@ -52,17 +50,9 @@ pub async fn create_account(
     let role: Role = b.role.parse().map_err(ApiError::unprocessable)?;
     let (store, now) = (state.store.clone(), state.clock.now());
     let username = b.username.clone();
-    let added = blocking(move || {
-        auth::add_user(
-            &store,
-            &b.username,
-            role,
-            b.password.as_deref(),
-            b.person.as_deref(),
-            now,
-        )
-    })
-    .await?;
+    let added =
+        blocking(move || auth::add_user(&store, &b.username, role, b.password.as_deref(), b.person.as_deref(), now))
+            .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -88,11 +78,7 @@ pub async fn link_account(
     let target = match (b.student, b.class) {
         (Some(s), None) => LinkTarget::Student(s),
         (None, Some(c)) => LinkTarget::Class(c),
-        _ => {
-            return Err(ApiError::unprocessable(
-                "give exactly one of \"student\" or \"class\"",
-            ))
-        }
+        _ => return Err(ApiError::unprocessable("give exactly one of \"student\" or \"class\"")),
     };
     let (store, now) = (state.store.clone(), state.clock.now());
     let created = blocking(move || auth::link(&store, &username, target, now)).await?;
@@ -104,8 +90,7 @@ pub async fn reset_password(
     Path(username): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (store, now) = (state.store.clone(), state.clock.now());
-    let generated =
-        blocking(move || auth::set_password(&store, &username, None, true, now)).await?;
+    let generated = blocking(move || auth::set_password(&store, &username, None, true, now)).await?;
     Ok(axum::Json(json!({"one_time_password": generated})))
 }
 
@@ -121,8 +106,7 @@ pub async fn disable_account(
     state
         .store
         .write(move |c| -> Result<(), AuthError> {
-            let a = sql::find_account(c, &username)?
-                .ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
+            let a = sql::find_account(c, &username)?.ok_or_else(|| AuthError::UnknownUser(username.clone()))?;
             sql::set_disabled(c, a.id, true)?;
             sql::revoke_all_sessions(c, a.id, &now)?;
             Ok(())

@@ -13,13 +13,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse,
         .store
         .read(|c| Ok::<u32, StoreError>(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unhealthy",
-                format!("database: {e}"),
-            )
-        })?;
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unhealthy", format!("database: {e}")))?;
     let stats = state.store.writer_stats();
     Ok(axum::Json(json!({
         "status": "ok",
@@ -37,11 +31,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     m.writer_jobs.set(s.jobs as i64);
     m.writer_commits.set(s.commits as i64);
     m.writer_failed_jobs.set(s.failed_jobs as i64);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        m.encode(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], m.encode())
 }

@@ -72,18 +72,11 @@ pub async fn login_submit(
     let result = auth::login(&state.store, &state.limiter, &state.login_limits(), attempt).await;
     match result {
         Ok(s) => {
-            let to = if s.principal.must_change_password {
-                "/account/password"
-            } else {
-                "/home"
-            };
+            let to = if s.principal.must_change_password { "/account/password" } else { "/home" };
             (
                 StatusCode::SEE_OTHER,
                 [
-                    (
-                        header::SET_COOKIE,
-                        session_cookie(&s.token, ttl.num_seconds(), state.config.cookies_secure()),
-                    ),
+                    (header::SET_COOKIE, session_cookie(&s.token, ttl.num_seconds(), state.config.cookies_secure())),
                     (header::LOCATION, to.to_string()),
                 ],
             )
@@ -103,13 +96,7 @@ pub async fn logout(State(state): State<AppState>, Extension(p): Extension<Princ
     }
     (
         StatusCode::SEE_OTHER,
-        [
-            (
-                header::SET_COOKIE,
-                clear_cookie(state.config.cookies_secure()),
-            ),
-            (header::LOCATION, "/login".to_string()),
-        ],
+        [(header::SET_COOKIE, clear_cookie(state.config.cookies_secure())), (header::LOCATION, "/login".to_string())],
     )
         .into_response()
 }
@@ -127,23 +114,10 @@ fn role_intro(role: Role) -> (&'static str, Vec<&'static str>) {
         ),
         Role::Mtss => (
             "School-wide supports",
-            vec![
-                "Early-warning list by tier",
-                "Interventions and progress checks",
-                "Appeals to answer",
-            ],
+            vec!["Early-warning list by tier", "Interventions and progress checks", "Appeals to answer"],
         ),
-        Role::Student => (
-            "Your progress",
-            vec![
-                "Your progress on each standard",
-                "Your goals and reflection notes",
-            ],
-        ),
-        Role::Guardian => (
-            "Your children",
-            vec!["Progress, attendance and current supports, in plain language"],
-        ),
+        Role::Student => ("Your progress", vec!["Your progress on each standard", "Your goals and reflection notes"]),
+        Role::Guardian => ("Your children", vec!["Progress, attendance and current supports, in plain language"]),
         Role::Admin => (
             "School administration",
             vec![
@@ -166,10 +140,7 @@ fn role_intro(role: Role) -> (&'static str, Vec<&'static str>) {
 
 pub async fn home(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Markup {
     let (heading, items) = role_intro(p.role);
-    let caps: Vec<Capability> = Capability::ALL
-        .into_iter()
-        .filter(|c| auth::allows(p.role, *c))
-        .collect();
+    let caps: Vec<Capability> = Capability::ALL.into_iter().filter(|c| auth::allows(p.role, *c)).collect();
     layout(
         heading,
         Some(&p),
@@ -221,15 +192,7 @@ pub async fn password_submit(
     Extension(p): Extension<Principal>,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    match auth::change_own_password(
-        &state.store,
-        &p,
-        &f.current_password,
-        &f.new_password,
-        state.clock.now(),
-    )
-    .await
-    {
+    match auth::change_own_password(&state.store, &p, &f.current_password, &f.new_password, state.clock.now()).await {
         Ok(()) => Redirect::to("/home").into_response(),
         Err(e) => {
             let api: ApiError = e.into();

@@ -21,10 +21,7 @@ pub async fn access_log(
     Query(q): Query<LogQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
-    let entries = state
-        .store
-        .read(move |c| access_log::recent(c, q.student.as_deref(), limit))
-        .await?;
+    let entries = state.store.read(move |c| access_log::recent(c, q.student.as_deref(), limit)).await?;
     Ok(axum::Json(json!({ "entries": entries })))
 }
 

@@ -1,9 +1,7 @@
 //! Tests of the attendance import: marks against the roster, replacement per
 //! (student, date, class), and the bad files.
 
-use crate::import::test_support::{
-    assert_rejected_unchanged, fixture, in_transaction, now, rostered_connection,
-};
+use crate::import::test_support::{assert_rejected_unchanged, fixture, in_transaction, now, rostered_connection};
 use crate::import::{apply_attendance, read_attendance, ImportError, ImportOptions, ImportReport};
 use crate::store::roster::{self, records::AttendanceStatus};
 use chrono::NaiveDate;
@@ -29,29 +27,18 @@ fn imports_marks_and_replaces_a_day_on_reimport() {
     let report = import_attendance(&conn, &fixture("attendance.csv")).expect("imports");
     let counts = report.file("attendance.csv").expect("counts");
     assert_eq!((counts.added, counts.updated, counts.unchanged), (4, 0, 0));
-    let mark = roster::load_attendance_mark(
-        &conn,
-        &pkey(&conn, "s-3"),
-        day("2026-09-01"),
-        Some("cls-6a"),
-    )
-    .expect("query")
-    .expect("stored");
-    assert_eq!(
-        (mark.status, mark.minutes),
-        (AttendanceStatus::Tardy, Some(12))
-    );
+    let mark = roster::load_attendance_mark(&conn, &pkey(&conn, "s-3"), day("2026-09-01"), Some("cls-6a"))
+        .expect("query")
+        .expect("stored");
+    assert_eq!((mark.status, mark.minutes), (AttendanceStatus::Tardy, Some(12)));
 
     let again = import_attendance(&conn, &fixture("attendance.csv")).expect("reimports");
     assert!(again.changed_nothing());
 
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("attendance.csv");
-    std::fs::write(
-        &path,
-        "student_sourced_id,date,status,class_sourced_id,minutes\ns-2,2026-09-01,excused,,\n",
-    )
-    .expect("write");
+    std::fs::write(&path, "student_sourced_id,date,status,class_sourced_id,minutes\ns-2,2026-09-01,excused,,\n")
+        .expect("write");
     let report = import_attendance(&conn, &path).expect("imports");
     let counts = report.file("attendance.csv").expect("counts");
     assert_eq!((counts.added, counts.updated), (0, 1));

@@ -38,16 +38,13 @@ impl StoredRoster {
     fn load(conn: &Connection) -> Result<Self, ImportError> {
         Ok(Self {
             orgs: roster::load_orgs(conn).map_err(database("loading stored orgs"))?,
-            sessions: roster::load_sessions(conn)
-                .map_err(database("loading stored academic sessions"))?,
+            sessions: roster::load_sessions(conn).map_err(database("loading stored academic sessions"))?,
             courses: roster::load_courses(conn).map_err(database("loading stored courses"))?,
             classes: roster::load_classes(conn).map_err(database("loading stored classes"))?,
             users: roster::load_users(conn).map_err(database("loading stored users"))?,
             roles: roster::load_roles(conn).map_err(database("loading stored roles"))?,
-            enrollments: roster::load_enrollments(conn)
-                .map_err(database("loading stored enrollments"))?,
-            demographics: roster::load_demographics(conn)
-                .map_err(database("loading stored demographics"))?,
+            enrollments: roster::load_enrollments(conn).map_err(database("loading stored enrollments"))?,
+            demographics: roster::load_demographics(conn).map_err(database("loading stored demographics"))?,
             person_keys: roster::load_person_keys(conn).map_err(database("loading person keys"))?,
         })
     }
@@ -134,10 +131,7 @@ pub(super) fn apply(
 
 /// 1.1 delta: a user row restates all of that user's roles, so their stored roles that it no
 /// longer lists are deleted.
-fn drop_replaced_derived_roles(
-    plans: &mut Plans<'_>,
-    stored_roles: &HashMap<String, Stored<Role>>,
-) {
+fn drop_replaced_derived_roles(plans: &mut Plans<'_>, stored_roles: &HashMap<String, Stored<Role>>) {
     let (Some(users), Some(roles)) = (plans.users.as_ref(), plans.roles.as_mut()) else {
         return;
     };
@@ -168,19 +162,16 @@ fn pkey_of<'k>(
     (file, line, column): (&str, Option<u64>, &str),
     sourced_id: &str,
 ) -> Result<&'k str, ImportError> {
-    person_keys
-        .get(sourced_id)
-        .map(String::as_str)
-        .ok_or_else(|| {
-            let mut problems = Problems::default();
-            problems.push(Problem {
-                file: file.to_owned(),
-                line,
-                column: Some(column.to_owned()),
-                reason: format!("unknown user \"{sourced_id}\""),
-            });
-            problems.reject(source)
-        })
+    person_keys.get(sourced_id).map(String::as_str).ok_or_else(|| {
+        let mut problems = Problems::default();
+        problems.push(Problem {
+            file: file.to_owned(),
+            line,
+            column: Some(column.to_owned()),
+            reason: format!("unknown user \"{sourced_id}\""),
+        });
+        problems.reject(source)
+    })
 }
 
 fn write_deletions(
@@ -202,12 +193,7 @@ fn write_deletions(
         roster::delete_demographics(conn, pkey).map_err(database("deleting demographics"))?;
     }
     for id in deletes(plans.users.as_ref()) {
-        let pkey = pkey_of(
-            person_keys,
-            &batch.source,
-            ("users.csv", None, "sourcedId"),
-            id,
-        )?;
+        let pkey = pkey_of(person_keys, &batch.source, ("users.csv", None, "sourcedId"), id)?;
         roster::remove_user(conn, pkey, now).map_err(database("removing a user"))?;
     }
     for id in deletes(plans.classes.as_ref()) {
@@ -248,29 +234,25 @@ fn write_changes(
 
     if let Some(plan) = &plans.orgs {
         for w in plan.writes() {
-            roster::upsert_org(conn, w.sourced_id, &w.stored())
-                .map_err(database("writing an org"))?;
+            roster::upsert_org(conn, w.sourced_id, &w.stored()).map_err(database("writing an org"))?;
             ticker.tick();
         }
     }
     if let Some(plan) = &plans.sessions {
         for w in plan.writes() {
-            roster::upsert_session(conn, w.sourced_id, &w.stored())
-                .map_err(database("writing an academic session"))?;
+            roster::upsert_session(conn, w.sourced_id, &w.stored()).map_err(database("writing an academic session"))?;
             ticker.tick();
         }
     }
     if let Some(plan) = &plans.courses {
         for w in plan.writes() {
-            roster::upsert_course(conn, w.sourced_id, &w.stored())
-                .map_err(database("writing a course"))?;
+            roster::upsert_course(conn, w.sourced_id, &w.stored()).map_err(database("writing a course"))?;
             ticker.tick();
         }
     }
     if let Some(plan) = &plans.classes {
         for w in plan.writes() {
-            roster::upsert_class(conn, w.sourced_id, &w.stored())
-                .map_err(database("writing a class"))?;
+            roster::upsert_class(conn, w.sourced_id, &w.stored()).map_err(database("writing a class"))?;
             ticker.tick();
         }
     }
@@ -292,8 +274,7 @@ fn write_changes(
                     pkey_of(person_keys, &batch.source, at, agent)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            roster::upsert_user_account(conn, pkey, &w.stored(), &agents)
-                .map_err(database("writing a user"))?;
+            roster::upsert_user_account(conn, pkey, &w.stored(), &agents).map_err(database("writing a user"))?;
             ticker.tick();
         }
     }
@@ -301,8 +282,7 @@ fn write_changes(
         for w in plan.writes() {
             let at = (plan.file, Some(w.line), "userSourcedId");
             let pkey = pkey_of(person_keys, &batch.source, at, &w.record.user_sourced_id)?;
-            roster::upsert_role(conn, w.sourced_id, pkey, &w.stored())
-                .map_err(database("writing a role"))?;
+            roster::upsert_role(conn, w.sourced_id, pkey, &w.stored()).map_err(database("writing a role"))?;
             ticker.tick();
         }
     }
@@ -319,8 +299,7 @@ fn write_changes(
         for w in plan.writes() {
             let at = (plan.file, Some(w.line), "sourcedId");
             let pkey = pkey_of(person_keys, &batch.source, at, w.sourced_id)?;
-            roster::upsert_demographics(conn, pkey, &w.stored())
-                .map_err(database("writing demographics"))?;
+            roster::upsert_demographics(conn, pkey, &w.stored()).map_err(database("writing demographics"))?;
             ticker.tick();
         }
     }
@@ -329,8 +308,7 @@ fn write_changes(
 
 /// Fails if a stored row now refers to something this import removed.
 fn check_stored_integrity(conn: &Connection, source: &str) -> Result<(), ImportError> {
-    let dangling = roster::dangling_references(conn, MAX_PROBLEMS)
-        .map_err(database("checking stored references"))?;
+    let dangling = roster::dangling_references(conn, MAX_PROBLEMS).map_err(database("checking stored references"))?;
     let mut problems = Problems::default();
     for reference in dangling {
         problems.push(Problem {

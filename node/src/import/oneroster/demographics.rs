@@ -24,16 +24,10 @@ const TWO_OR_MORE: &str = "demographicRaceTwoOrMoreRaces";
 const HISPANIC: &str = "hispanicOrLatinoEthnicity";
 /// Race flag column → `race_ethnicity` value.
 const RACE_FLAGS: [(&str, &str); 5] = [
-    (
-        "americanIndianOrAlaskaNative",
-        "american_indian_alaska_native",
-    ),
+    ("americanIndianOrAlaskaNative", "american_indian_alaska_native"),
     ("asian", "asian"),
     ("blackOrAfricanAmerican", "black_african_american"),
-    (
-        "nativeHawaiianOrOtherPacificIslander",
-        "native_hawaiian_pacific_islander",
-    ),
+    ("nativeHawaiianOrOtherPacificIslander", "native_hawaiian_pacific_islander"),
     ("white", "white"),
 ];
 /// Columns whose values are already codes from a public list, kept as-is when named:
@@ -41,10 +35,7 @@ const RACE_FLAGS: [(&str, &str); 5] = [
 const CODED: [(&str, &str); 3] = [
     ("countryOfBirthCode", "country_of_birth"),
     ("stateOfBirthAbbreviation", "state_of_birth"),
-    (
-        "publicSchoolResidenceStatus",
-        "public_school_residence_status",
-    ),
+    ("publicSchoolResidenceStatus", "public_school_residence_status"),
 ];
 /// Never kept, whatever the policy says (free text or exact dates).
 const NEVER_KEPT: [&str; 2] = ["birthDate", "cityOfBirth"];
@@ -74,29 +65,16 @@ pub(crate) struct DemographicsPolicy {
 }
 
 impl DemographicsPolicy {
-    pub(crate) fn from_options(
-        kept: &[String],
-        keep_birth_year: bool,
-    ) -> Result<Self, ImportError> {
-        let mut policy = Self {
-            keep_sex: false,
-            race_columns: Vec::new(),
-            coded: Vec::new(),
-            keep_birth_year,
-        };
+    pub(crate) fn from_options(kept: &[String], keep_birth_year: bool) -> Result<Self, ImportError> {
+        let mut policy = Self { keep_sex: false, race_columns: Vec::new(), coded: Vec::new(), keep_birth_year };
         for name in kept {
             let name = name.as_str();
             if name == SEX {
                 policy.keep_sex = true;
-            } else if let Some((column, _)) = RACE_FLAGS.iter().find(|(column, _)| *column == name)
-            {
+            } else if let Some((column, _)) = RACE_FLAGS.iter().find(|(column, _)| *column == name) {
                 policy.race_columns.push(column);
             } else if name == TWO_OR_MORE || name == HISPANIC {
-                policy.race_columns.push(if name == HISPANIC {
-                    HISPANIC
-                } else {
-                    TWO_OR_MORE
-                });
+                policy.race_columns.push(if name == HISPANIC { HISPANIC } else { TWO_OR_MORE });
             } else if let Some(coded) = CODED.iter().find(|(column, _)| *column == name) {
                 policy.coded.push(*coded);
             } else {
@@ -105,10 +83,7 @@ impl DemographicsPolicy {
                 } else {
                     format!("\"{name}\" is not a demographics.csv column Lantern can keep")
                 };
-                return Err(ImportError::InvalidOption {
-                    option: "kept_demographics",
-                    reason,
-                });
+                return Err(ImportError::InvalidOption { option: "kept_demographics", reason });
             }
         }
         Ok(policy)
@@ -130,19 +105,9 @@ impl DemographicsPolicy {
         } else {
             dropped("birthDate", "birth dates are not kept")
         });
-        columns.push(ColumnSpec {
-            keep: keep(self.keep_sex),
-            ..optional(SEX)
-        });
-        for column in RACE_FLAGS
-            .iter()
-            .map(|(column, _)| *column)
-            .chain([TWO_OR_MORE, HISPANIC])
-        {
-            columns.push(ColumnSpec {
-                keep: keep(self.race_columns.contains(&column)),
-                ..optional(column)
-            });
+        columns.push(ColumnSpec { keep: keep(self.keep_sex), ..optional(SEX) });
+        for column in RACE_FLAGS.iter().map(|(column, _)| *column).chain([TWO_OR_MORE, HISPANIC]) {
+            columns.push(ColumnSpec { keep: keep(self.race_columns.contains(&column)), ..optional(column) });
         }
         for (column, _) in CODED {
             columns.push(ColumnSpec {
@@ -154,16 +119,9 @@ impl DemographicsPolicy {
         columns
     }
 
-    pub(crate) fn read(
-        &self,
-        table: &Table,
-        mode: FileMode,
-        problems: &mut Problems,
-    ) -> FileRows<Demographics> {
+    pub(crate) fn read(&self, table: &Table, mode: FileMode, problems: &mut Problems) -> FileRows<Demographics> {
         let file = ("demographics.csv", "demographics record");
-        read_rows(table, mode, file, problems, |row, problems| {
-            self.reduce(row, problems)
-        })
+        read_rows(table, mode, file, problems, |row, problems| self.reduce(row, problems))
     }
 
     /// One row → the kept subgroups (and birth year).
@@ -196,11 +154,8 @@ impl DemographicsPolicy {
             };
             let hispanic = flag(HISPANIC);
             let two_or_more = flag(TWO_OR_MORE);
-            let races: Vec<&str> = RACE_FLAGS
-                .iter()
-                .filter(|(column, _)| flag(column))
-                .map(|(_, value)| *value)
-                .collect();
+            let races: Vec<&str> =
+                RACE_FLAGS.iter().filter(|(column, _)| flag(column)).map(|(_, value)| *value).collect();
             let value = if hispanic {
                 "hispanic_or_latino"
             } else if two_or_more || races.len() > 1 {
@@ -216,18 +171,14 @@ impl DemographicsPolicy {
             subgroups.insert((*attribute).to_owned(), value.to_owned());
         }
         let birth_year = if self.keep_birth_year {
-            row.parse_optional("birthDate", problems, fields::date)
-                .map(|date| date.map(|date| date.year()))
+            row.parse_optional("birthDate", problems, fields::date).map(|date| date.map(|date| date.year()))
         } else {
             Ok(None)
         };
         if failed {
             return Err(Reported);
         }
-        Ok(Demographics {
-            birth_year: birth_year?,
-            subgroups,
-        })
+        Ok(Demographics { birth_year: birth_year?, subgroups })
     }
 }
 
@@ -238,9 +189,7 @@ fn sex(text: &str) -> Result<&'static str, String> {
         "male" => Ok("male"),
         "other" => Ok("other"),
         "unspecified" | "" => Ok(UNKNOWN),
-        _ => Err(format!(
-            "unknown value \"{text}\" (expected female, male, other or unspecified)"
-        )),
+        _ => Err(format!("unknown value \"{text}\" (expected female, male, other or unspecified)")),
     }
 }
 
@@ -303,14 +252,12 @@ mod tests {
 
     #[test]
     fn unknown_or_never_kept_columns_are_refused_as_options() {
-        let error = DemographicsPolicy::from_options(&["cityOfBirth".into()], false)
-            .expect_err("never kept");
+        let error = DemographicsPolicy::from_options(&["cityOfBirth".into()], false).expect_err("never kept");
         assert_eq!(
             error.to_string(),
             "import options: kept_demographics: \"cityOfBirth\" is never kept (only the birth year, with keep_birth_year)"
         );
-        let error =
-            DemographicsPolicy::from_options(&["gender".into()], false).expect_err("unknown");
+        let error = DemographicsPolicy::from_options(&["gender".into()], false).expect_err("unknown");
         assert_eq!(
             error.to_string(),
             "import options: kept_demographics: \"gender\" is not a demographics.csv column Lantern can keep"

@@ -43,41 +43,18 @@ const MANIFEST: &[(&str, &str)] = &[
 
 /// Writes the stored roster to `dir` (created if missing) as OneRoster 1.2 bulk CSV files.
 pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError> {
-    fs::create_dir_all(dir).map_err(|source| ImportError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
+    fs::create_dir_all(dir).map_err(|source| ImportError::Io { path: dir.to_owned(), source })?;
     let mut manifest = Vec::new();
     manifest.push(vec!["propertyName".to_owned(), "value".to_owned()]);
-    manifest.extend(
-        MANIFEST
-            .iter()
-            .map(|(name, value)| vec![(*name).to_owned(), (*value).to_owned()]),
-    );
+    manifest.extend(MANIFEST.iter().map(|(name, value)| vec![(*name).to_owned(), (*value).to_owned()]));
     write_csv(dir, "manifest.csv", manifest)?;
 
     let orgs = roster::load_orgs(conn).map_err(database("loading orgs"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "name",
-        "type",
-        "identifier",
-        "parentSourcedId",
-    ])];
+    let mut rows =
+        vec![header(&["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"])];
     rows.extend(sorted(&orgs).map(|(id, org)| {
         let r = &org.record;
-        record_row(
-            id,
-            org,
-            [
-                r.name.clone(),
-                r.org_type.clone(),
-                opt(&r.identifier),
-                opt(&r.parent_sourced_id),
-            ],
-        )
+        record_row(id, org, [r.name.clone(), r.org_type.clone(), opt(&r.identifier), opt(&r.parent_sourced_id)])
     }));
     write_csv(dir, "orgs.csv", rows)?;
 
@@ -304,16 +281,8 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     let mut rows = vec![header(&DEMOGRAPHICS_COLUMNS)];
     rows.extend(sorted(&demographics).map(|(id, stored)| {
         let values = to_columns(&stored.record);
-        let mut row = vec![
-            id.clone(),
-            "active".to_owned(),
-            instant(stored.date_last_modified),
-        ];
-        row.extend(
-            DEMOGRAPHICS_COLUMNS[3..]
-                .iter()
-                .map(|column| values.get(column).cloned().unwrap_or_default()),
-        );
+        let mut row = vec![id.clone(), "active".to_owned(), instant(stored.date_last_modified)];
+        row.extend(DEMOGRAPHICS_COLUMNS[3..].iter().map(|column| values.get(column).cloned().unwrap_or_default()));
         row
     }));
     write_csv(dir, "demographics.csv", rows)
@@ -348,22 +317,15 @@ fn date(value: NaiveDate) -> String {
 }
 
 fn instant(value: Option<DateTime<Utc>>) -> String {
-    value
-        .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
-        .unwrap_or_default()
+    value.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)).unwrap_or_default()
 }
 
 fn write_csv(dir: &Path, name: &str, rows: Vec<Vec<String>>) -> Result<(), ImportError> {
     let path = dir.join(name);
-    let io_error = |source: std::io::Error| ImportError::Io {
-        path: path.clone(),
-        source,
-    };
+    let io_error = |source: std::io::Error| ImportError::Io { path: path.clone(), source };
     let mut writer = csv::Writer::from_path(&path).map_err(|error| io_error(error.into()))?;
     for row in rows {
-        writer
-            .write_record(&row)
-            .map_err(|error| io_error(error.into()))?;
+        writer.write_record(&row).map_err(|error| io_error(error.into()))?;
     }
     writer.flush().map_err(io_error)
 }

@@ -49,25 +49,12 @@ impl ManifestMode {
 /// The files Lantern reads, by stem, in the order they are applied.
 pub(crate) fn used_files(version: OneRosterVersion) -> &'static [&'static str] {
     match version {
-        OneRosterVersion::V1_1 => &[
-            "orgs",
-            "academicSessions",
-            "courses",
-            "classes",
-            "users",
-            "enrollments",
-            "demographics",
-        ],
-        OneRosterVersion::V1_2 => &[
-            "orgs",
-            "academicSessions",
-            "courses",
-            "classes",
-            "users",
-            "roles",
-            "enrollments",
-            "demographics",
-        ],
+        OneRosterVersion::V1_1 => {
+            &["orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics"]
+        }
+        OneRosterVersion::V1_2 => {
+            &["orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments", "demographics"]
+        }
     }
 }
 
@@ -81,10 +68,7 @@ pub(crate) struct Manifest {
 impl Manifest {
     /// The mode of the file with this stem (`users`); not listed means absent.
     pub(crate) fn mode(&self, stem: &str) -> ManifestMode {
-        self.modes
-            .get(stem)
-            .copied()
-            .unwrap_or(ManifestMode::Absent)
+        self.modes.get(stem).copied().unwrap_or(ManifestMode::Absent)
     }
 }
 
@@ -92,15 +76,12 @@ impl Manifest {
 pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, ImportError> {
     let mut problems = Problems::default();
     let Some(bytes) = files.get(MANIFEST) else {
-        problems.push(Problem::file(
-            MANIFEST,
-            "missing (a OneRoster export has manifest.csv next to the data files)",
-        ));
+        problems.push(Problem::file(MANIFEST, "missing (a OneRoster export has manifest.csv next to the data files)"));
         return Err(problems.reject(source_name));
     };
     let columns = [required("propertyName"), required("value")];
-    let manifest = read_table(MANIFEST, bytes, &columns, "not a manifest column; ignored", &mut problems)
-        .and_then(|table| {
+    let manifest =
+        read_table(MANIFEST, bytes, &columns, "not a manifest column; ignored", &mut problems).and_then(|table| {
             let mut version = None;
             let mut modes = HashMap::new();
             let mut seen = HashMap::new();
@@ -108,10 +89,9 @@ pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, 
                 let property = row.get("propertyName");
                 let value = row.get("value");
                 if let Some(first) = seen.insert(property.to_owned(), row.line()) {
-                    problems.push(row.problem(
-                        "propertyName",
-                        format!("\"{property}\" is listed twice (first on line {first})"),
-                    ));
+                    problems.push(
+                        row.problem("propertyName", format!("\"{property}\" is listed twice (first on line {first})")),
+                    );
                     continue;
                 }
                 match property {
@@ -122,18 +102,14 @@ pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, 
                             _ => {
                                 problems.push(row.problem(
                                     "value",
-                                    format!(
-                                        "unsupported OneRoster version \"{value}\" (expected 1.1 or 1.2)"
-                                    ),
+                                    format!("unsupported OneRoster version \"{value}\" (expected 1.1 or 1.2)"),
                                 ));
                                 continue;
                             }
                         }
                     }
-                    "manifest.version" if value != "1.0" => problems.push(row.problem(
-                        "value",
-                        format!("unsupported manifest version \"{value}\" (expected 1.0)"),
-                    )),
+                    "manifest.version" if value != "1.0" => problems
+                        .push(row.problem("value", format!("unsupported manifest version \"{value}\" (expected 1.0)"))),
                     _ => {
                         if let Some(stem) = property.strip_prefix("file.") {
                             let mode = match value {
@@ -156,10 +132,7 @@ pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, 
                 }
             }
             if version.is_none() && problems.is_empty() {
-                problems.push(Problem::file(
-                    MANIFEST,
-                    "no oneroster.version property (expected 1.1 or 1.2)",
-                ));
+                problems.push(Problem::file(MANIFEST, "no oneroster.version property (expected 1.1 or 1.2)"));
             }
             version.map(|version| (version, modes))
         });
@@ -168,16 +141,11 @@ pub(crate) fn parse(files: &SourceFiles, source_name: &str) -> Result<Manifest, 
         _ => return Err(problems.reject(source_name)),
     };
     let mut warnings = Vec::new();
-    if version == OneRosterVersion::V1_1
-        && modes
-            .get("roles")
-            .is_some_and(|m| *m != ManifestMode::Absent)
-    {
-        warnings.push("manifest.csv lists file.roles, which OneRoster 1.1 does not have; roles are read from users.csv".to_owned());
+    if version == OneRosterVersion::V1_1 && modes.get("roles").is_some_and(|m| *m != ManifestMode::Absent) {
+        warnings.push(
+            "manifest.csv lists file.roles, which OneRoster 1.1 does not have; roles are read from users.csv"
+                .to_owned(),
+        );
     }
-    Ok(Manifest {
-        version,
-        modes,
-        warnings,
-    })
+    Ok(Manifest { version, modes, warnings })
 }

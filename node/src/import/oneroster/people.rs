@@ -70,12 +70,7 @@ pub(super) fn user_columns(version: OneRosterVersion) -> &'static [ColumnSpec] {
 }
 
 fn user_role(text: &str) -> Result<UserRole, String> {
-    UserRole::from_spelling(text).ok_or_else(|| {
-        format!(
-            "unknown role \"{text}\" (expected {})",
-            UserRole::spellings()
-        )
-    })
+    UserRole::from_spelling(text).ok_or_else(|| format!("unknown role \"{text}\" (expected {})", UserRole::spellings()))
 }
 
 /// What a 1.1 users.csv row says about roles: one role at each of its orgs.
@@ -91,20 +86,14 @@ pub(super) fn read_users(
     version: OneRosterVersion,
     problems: &mut Problems,
 ) -> (FileRows<User>, Option<FileRows<Role>>) {
-    let rows = read_rows(
-        table,
-        mode,
-        ("users.csv", "user"),
-        problems,
-        |row, problems| {
-            let user = read_user(row, version, problems);
-            let roles = match version {
-                OneRosterVersion::V1_1 => read_roles_of_user(row, problems).map(Some),
-                OneRosterVersion::V1_2 => Ok(None),
-            };
-            Ok((user?, roles?))
-        },
-    );
+    let rows = read_rows(table, mode, ("users.csv", "user"), problems, |row, problems| {
+        let user = read_user(row, version, problems);
+        let roles = match version {
+            OneRosterVersion::V1_1 => read_roles_of_user(row, problems).map(Some),
+            OneRosterVersion::V1_2 => Ok(None),
+        };
+        Ok((user?, roles?))
+    });
     let mut users = FileRows {
         file: rows.file,
         report_name: rows.report_name,
@@ -124,13 +113,7 @@ pub(super) fn read_users(
             Change::Delete => Change::Delete,
             Change::Upsert((user, roles)) => {
                 if let (Some(derived), Some(roles)) = (derived.as_mut(), roles) {
-                    derive_roles(
-                        &row.sourced_id,
-                        row.line,
-                        row.date_last_modified,
-                        roles,
-                        derived,
-                    );
+                    derive_roles(&row.sourced_id, row.line, row.date_last_modified, roles, derived);
                 }
                 Change::Upsert(user)
             }
@@ -145,11 +128,7 @@ pub(super) fn read_users(
     (users, derived)
 }
 
-fn read_user(
-    row: RowRef<'_>,
-    version: OneRosterVersion,
-    problems: &mut Problems,
-) -> Result<User, Reported> {
+fn read_user(row: RowRef<'_>, version: OneRosterVersion, problems: &mut Problems) -> Result<User, Reported> {
     let enabled = row.parse("enabledUser", problems, fields::boolean);
     let username = row.required("username", problems);
     let given_name = row.required("givenName", problems);
@@ -193,10 +172,7 @@ fn read_roles_of_user(row: RowRef<'_>, problems: &mut Problems) -> Result<RolesO
             Ok(orgs)
         }
     });
-    Ok(RolesOfUser {
-        role: role?,
-        org_sourced_ids: org_sourced_ids?,
-    })
+    Ok(RolesOfUser { role: role?, org_sourced_ids: org_sourced_ids? })
 }
 
 /// 1.1 roles: one per (user, org), primary at the first org. Their record ids are made up from
@@ -216,11 +192,7 @@ fn derive_roles(
             change: Change::Upsert(Role {
                 user_sourced_id: user.to_owned(),
                 role: roles.role,
-                role_type: if position == 0 {
-                    RoleType::Primary
-                } else {
-                    RoleType::Secondary
-                },
+                role_type: if position == 0 { RoleType::Primary } else { RoleType::Secondary },
                 org_sourced_id: org,
                 begin_date: None,
                 end_date: None,
@@ -248,33 +220,23 @@ pub(super) const ROLE_COLUMNS: [ColumnSpec; 10] = [
 ];
 
 pub(super) fn read_roles(table: &Table, mode: FileMode, problems: &mut Problems) -> FileRows<Role> {
-    read_rows(
-        table,
-        mode,
-        ("roles.csv", "role"),
-        problems,
-        |row, problems| {
-            let user = row.required("userSourcedId", problems);
-            let role_type = row.parse("roleType", problems, |text| {
-                RoleType::from_spelling(text).ok_or_else(|| {
-                    format!(
-                        "unknown role type \"{text}\" (expected {})",
-                        RoleType::spellings()
-                    )
-                })
-            });
-            let role = row.parse("role", problems, user_role);
-            let org = row.required("orgSourcedId", problems);
-            let begin_date = row.parse_optional("beginDate", problems, fields::date);
-            let end_date = row.parse_optional("endDate", problems, fields::date);
-            Ok(Role {
-                user_sourced_id: user?.to_owned(),
-                role: role?,
-                role_type: role_type?,
-                org_sourced_id: org?.to_owned(),
-                begin_date: begin_date?,
-                end_date: end_date?,
-            })
-        },
-    )
+    read_rows(table, mode, ("roles.csv", "role"), problems, |row, problems| {
+        let user = row.required("userSourcedId", problems);
+        let role_type = row.parse("roleType", problems, |text| {
+            RoleType::from_spelling(text)
+                .ok_or_else(|| format!("unknown role type \"{text}\" (expected {})", RoleType::spellings()))
+        });
+        let role = row.parse("role", problems, user_role);
+        let org = row.required("orgSourcedId", problems);
+        let begin_date = row.parse_optional("beginDate", problems, fields::date);
+        let end_date = row.parse_optional("endDate", problems, fields::date);
+        Ok(Role {
+            user_sourced_id: user?.to_owned(),
+            role: role?,
+            role_type: role_type?,
+            org_sourced_id: org?.to_owned(),
+            begin_date: begin_date?,
+            end_date: end_date?,
+        })
+    })
 }

@@ -21,10 +21,7 @@ pub(crate) struct Write<'b, T> {
 
 impl<T: Clone> Write<'_, T> {
     pub(crate) fn stored(&self) -> Stored<T> {
-        Stored {
-            record: self.record.clone(),
-            date_last_modified: self.date_last_modified,
-        }
+        Stored { record: self.record.clone(), date_last_modified: self.date_last_modified }
     }
 }
 
@@ -108,9 +105,7 @@ pub(crate) fn plan<'b, T: PartialEq>(
                     Some(old) if old.record == *record => {
                         plan.counts.unchanged += 1;
                         // Same content with a newer stamp: keep the stamp for later deltas.
-                        if row.date_last_modified.is_some()
-                            && row.date_last_modified != old.date_last_modified
-                        {
+                        if row.date_last_modified.is_some() && row.date_last_modified != old.date_last_modified {
                             plan.writes.push(index);
                         }
                     }
@@ -123,10 +118,7 @@ pub(crate) fn plan<'b, T: PartialEq>(
         }
     }
     if mode == FileMode::Bulk {
-        let mut missing: Vec<&String> = stored
-            .keys()
-            .filter(|id| !listed.contains(id.as_str()))
-            .collect();
+        let mut missing: Vec<&String> = stored.keys().filter(|id| !listed.contains(id.as_str())).collect();
         missing.sort();
         for id in missing {
             plan.delete(id.clone());
@@ -136,10 +128,7 @@ pub(crate) fn plan<'b, T: PartialEq>(
 }
 
 /// The sourcedIds stored after the plan: stored − deleted + written.
-pub(crate) fn ids_after<T>(
-    stored: &HashMap<String, Stored<T>>,
-    plan: Option<&Plan<'_, T>>,
-) -> HashSet<String> {
+pub(crate) fn ids_after<T>(stored: &HashMap<String, Stored<T>>, plan: Option<&Plan<'_, T>>) -> HashSet<String> {
     let mut ids: HashSet<String> = stored.keys().cloned().collect();
     if let Some(plan) = plan {
         for id in &plan.deletes {
@@ -158,34 +147,17 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> Option<DateTime<Utc>> {
-        Some(
-            DateTime::parse_from_rfc3339(text)
-                .expect("valid")
-                .with_timezone(&Utc),
-        )
+        Some(DateTime::parse_from_rfc3339(text).expect("valid").with_timezone(&Utc))
     }
 
     fn row(id: &str, stamp: &str, change: Change<u32>) -> Row<u32> {
-        Row {
-            sourced_id: id.into(),
-            line: 2,
-            date_last_modified: at(stamp),
-            change,
-        }
+        Row { sourced_id: id.into(), line: 2, date_last_modified: at(stamp), change }
     }
 
     fn stored(entries: &[(&str, u32, &str)]) -> HashMap<String, Stored<u32>> {
         entries
             .iter()
-            .map(|(id, value, stamp)| {
-                (
-                    (*id).to_owned(),
-                    Stored {
-                        record: *value,
-                        date_last_modified: at(stamp),
-                    },
-                )
-            })
+            .map(|(id, value, stamp)| ((*id).to_owned(), Stored { record: *value, date_last_modified: at(stamp) }))
             .collect()
     }
 
@@ -211,15 +183,7 @@ mod tests {
         ]);
         let mut warnings = Vec::new();
         let plan = plan(&rows, &stored, &mut warnings).expect("present");
-        assert_eq!(
-            (
-                plan.counts.added,
-                plan.counts.updated,
-                plan.counts.deleted,
-                plan.counts.unchanged
-            ),
-            (1, 1, 1, 1)
-        );
+        assert_eq!((plan.counts.added, plan.counts.updated, plan.counts.deleted, plan.counts.unchanged), (1, 1, 1, 1));
         assert_eq!(plan.deletes, ["b"]);
         let after = ids_after(&stored, Some(&plan));
         let mut after: Vec<_> = after.into_iter().collect();
@@ -235,17 +199,9 @@ mod tests {
             report_name: "t.csv",
             kind: "thing",
             mode: Some(FileMode::Bulk),
-            rows: vec![Row {
-                sourced_id: "a".into(),
-                line: 2,
-                date_last_modified: None,
-                change: Change::Upsert(1),
-            }],
+            rows: vec![Row { sourced_id: "a".into(), line: 2, date_last_modified: None, change: Change::Upsert(1) }],
         };
-        let stored = stored(&[
-            ("a", 1, "2026-09-01T00:00:00Z"),
-            ("z", 1, "2026-09-01T00:00:00Z"),
-        ]);
+        let stored = stored(&[("a", 1, "2026-09-01T00:00:00Z"), ("z", 1, "2026-09-01T00:00:00Z")]);
         let plan = plan(&rows, &stored, &mut Vec::new()).expect("present");
         assert_eq!(plan.counts.unchanged, 1);
         assert!(plan.writes.is_empty());

@@ -25,21 +25,11 @@ fn require(
     known: &HashSet<String>,
 ) {
     if !known.contains(id) {
-        problems.push(Problem::at(
-            file,
-            line,
-            column,
-            format!("unknown {kind} \"{id}\""),
-        ));
+        problems.push(Problem::at(file, line, column, format!("unknown {kind} \"{id}\"")));
     }
 }
 
-pub(super) fn check_references(
-    plans: &Plans<'_>,
-    known: &Known,
-    roles_from_users: bool,
-    problems: &mut Problems,
-) {
+pub(super) fn check_references(plans: &Plans<'_>, known: &Known, roles_from_users: bool, problems: &mut Problems) {
     if let Some(plan) = &plans.orgs {
         for w in &plan.live {
             if let Some(parent) = &w.record.parent_sourced_id {
@@ -69,21 +59,9 @@ pub(super) fn check_references(
     if let Some(plan) = &plans.classes {
         for w in &plan.live {
             let at = (plan.file, w.line, "courseSourcedId");
-            require(
-                problems,
-                at,
-                "course",
-                &w.record.course_sourced_id,
-                &known.courses,
-            );
+            require(problems, at, "course", &w.record.course_sourced_id, &known.courses);
             let at = (plan.file, w.line, "schoolSourcedId");
-            require(
-                problems,
-                at,
-                "org",
-                &w.record.school_sourced_id,
-                &known.orgs,
-            );
+            require(problems, at, "org", &w.record.school_sourced_id, &known.orgs);
             for term in &w.record.term_sourced_ids {
                 let at = (plan.file, w.line, "termSourcedIds");
                 require(problems, at, "academic session", term, &known.sessions);
@@ -104,20 +82,11 @@ pub(super) fn check_references(
         }
     }
     if let Some(plan) = &plans.roles {
-        let (user_column, org_column) = if roles_from_users {
-            ("sourcedId", "orgSourcedIds")
-        } else {
-            ("userSourcedId", "orgSourcedId")
-        };
+        let (user_column, org_column) =
+            if roles_from_users { ("sourcedId", "orgSourcedIds") } else { ("userSourcedId", "orgSourcedId") };
         for w in &plan.live {
             let at = (plan.file, w.line, user_column);
-            require(
-                problems,
-                at,
-                "user",
-                &w.record.user_sourced_id,
-                &known.users,
-            );
+            require(problems, at, "user", &w.record.user_sourced_id, &known.users);
             let at = (plan.file, w.line, org_column);
             require(problems, at, "org", &w.record.org_sourced_id, &known.orgs);
         }
@@ -125,29 +94,11 @@ pub(super) fn check_references(
     if let Some(plan) = &plans.enrollments {
         for w in &plan.live {
             let at = (plan.file, w.line, "classSourcedId");
-            require(
-                problems,
-                at,
-                "class",
-                &w.record.class_sourced_id,
-                &known.classes,
-            );
+            require(problems, at, "class", &w.record.class_sourced_id, &known.classes);
             let at = (plan.file, w.line, "schoolSourcedId");
-            require(
-                problems,
-                at,
-                "org",
-                &w.record.school_sourced_id,
-                &known.orgs,
-            );
+            require(problems, at, "org", &w.record.school_sourced_id, &known.orgs);
             let at = (plan.file, w.line, "userSourcedId");
-            require(
-                problems,
-                at,
-                "user",
-                &w.record.user_sourced_id,
-                &known.users,
-            );
+            require(problems, at, "user", &w.record.user_sourced_id, &known.users);
         }
     }
     if let Some(plan) = &plans.demographics {

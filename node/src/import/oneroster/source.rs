@@ -29,20 +29,13 @@ impl SourceFiles {
 
     /// CSV files not taken (other than the manifest).
     pub(crate) fn leftover_csv_names(&self) -> Vec<String> {
-        self.files
-            .keys()
-            .filter(|name| name.as_str() != "manifest.csv")
-            .cloned()
-            .collect()
+        self.files.keys().filter(|name| name.as_str() != "manifest.csv").cloned().collect()
     }
 }
 
 /// Loads the CSV files at `path` (a directory, or any other file read as a zip archive).
 pub(crate) fn load(path: &Path, source_name: &str) -> Result<SourceFiles, ImportError> {
-    let metadata = std::fs::metadata(path).map_err(|source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let metadata = std::fs::metadata(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
     if metadata.is_dir() {
         load_directory(path)
     } else {
@@ -51,10 +44,7 @@ pub(crate) fn load(path: &Path, source_name: &str) -> Result<SourceFiles, Import
 }
 
 fn load_directory(path: &Path) -> Result<SourceFiles, ImportError> {
-    let io_error = |source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io_error = |source| ImportError::Io { path: path.to_owned(), source };
     let mut files = SourceFiles::default();
     for entry in std::fs::read_dir(path).map_err(io_error)? {
         let entry = entry.map_err(io_error)?;
@@ -68,10 +58,7 @@ fn load_directory(path: &Path) -> Result<SourceFiles, ImportError> {
         let mut bytes = Vec::new();
         File::open(&file_path)
             .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|source| ImportError::Io {
-                path: file_path.clone(),
-                source,
-            })?;
+            .map_err(|source| ImportError::Io { path: file_path.clone(), source })?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             let mut problems = Problems::default();
             problems.push(Problem::file(&name, "larger than 512 MiB; refused"));
@@ -83,38 +70,25 @@ fn load_directory(path: &Path) -> Result<SourceFiles, ImportError> {
 }
 
 fn load_zip(path: &Path, source_name: &str) -> Result<SourceFiles, ImportError> {
-    let archive_name = path.file_name().map_or_else(
-        || source_name.to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let file = File::open(path).map_err(|source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let archive_name =
+        path.file_name().map_or_else(|| source_name.to_owned(), |name| name.to_string_lossy().into_owned());
+    let file = File::open(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
     let mut problems = Problems::default();
     let mut archive = match zip::ZipArchive::new(file) {
         Ok(archive) => archive,
         Err(_) => {
-            problems.push(Problem::file(
-                &archive_name,
-                "not a readable zip archive (is it truncated?)",
-            ));
+            problems.push(Problem::file(&archive_name, "not a readable zip archive (is it truncated?)"));
             return Err(problems.reject(source_name));
         }
     };
     // The folder holding manifest.csv is the export's root; ignore macOS resource forks.
-    let names: Vec<String> = archive
-        .file_names()
-        .filter(|name| !name.starts_with("__MACOSX/"))
-        .map(str::to_owned)
-        .collect();
+    let names: Vec<String> =
+        archive.file_names().filter(|name| !name.starts_with("__MACOSX/")).map(str::to_owned).collect();
     let root = names
         .iter()
         .filter(|name| *name == "manifest.csv" || name.ends_with("/manifest.csv"))
         .min_by_key(|name| name.len())
-        .map_or(String::new(), |name| {
-            name[..name.len() - "manifest.csv".len()].to_owned()
-        });
+        .map_or(String::new(), |name| name[..name.len() - "manifest.csv".len()].to_owned());
     let mut files = SourceFiles::default();
     for name in names {
         let Some(bare) = name.strip_prefix(&root) else {
@@ -128,10 +102,7 @@ fn load_zip(path: &Path, source_name: &str) -> Result<SourceFiles, ImportError> 
             if entry.size() > MAX_FILE_BYTES {
                 return Err(());
             }
-            entry
-                .take(MAX_FILE_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|_| ())
+            entry.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|_| ())
         });
         if read.is_err() || bytes.len() as u64 > MAX_FILE_BYTES {
             problems.push(Problem::file(

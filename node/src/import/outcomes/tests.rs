@@ -1,8 +1,6 @@
 //! Tests of the outcomes import: results against the roster, re-import, and the bad files.
 
-use crate::import::test_support::{
-    assert_rejected_unchanged, fixture, in_transaction, now, rostered_connection,
-};
+use crate::import::test_support::{assert_rejected_unchanged, fixture, in_transaction, now, rostered_connection};
 use crate::import::{apply_outcomes, read_outcomes, ImportError, ImportOptions, ImportReport};
 use crate::store::roster;
 use chrono::NaiveDate;
@@ -22,14 +20,10 @@ fn imports_results_and_reimport_changes_nothing() {
     assert_eq!((counts.added, counts.updated, counts.unchanged), (3, 0, 0));
     let pkey = roster::rostered_students(&conn).expect("students")["s-2"].clone();
     let date = NaiveDate::parse_from_str("2027-05-20", "%Y-%m-%d").expect("date");
-    let outcome = roster::load_outcome(&conn, &pkey, "state-math-7", date)
-        .expect("query")
-        .expect("stored");
+    let outcome = roster::load_outcome(&conn, &pkey, "state-math-7", date).expect("query").expect("stored");
     assert_eq!(outcome.score, 2391.5);
     assert_eq!(outcome.proficiency_level.get(), 2);
-    assert!(import_outcomes(&conn, &fixture("outcomes.csv"))
-        .expect("reimports")
-        .changed_nothing());
+    assert!(import_outcomes(&conn, &fixture("outcomes.csv")).expect("reimports").changed_nothing());
 }
 
 #[test]

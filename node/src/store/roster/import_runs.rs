@@ -26,24 +26,13 @@ pub fn insert_import_run(
         "INSERT INTO import_run (kind, source, started_at, finished_at, report)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![
-        kind,
-        source,
-        instant_text(started_at),
-        instant_text(finished_at),
-        report_json
-    ])?;
+    .execute(params![kind, source, instant_text(started_at), instant_text(finished_at), report_json])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Every recorded import, newest first.
 pub fn list_import_runs(conn: &Connection) -> rusqlite::Result<Vec<ImportRunRow>> {
     let mut statement = conn.prepare("SELECT id, report FROM import_run ORDER BY id DESC")?;
-    let rows = statement.query_map([], |row| {
-        Ok(ImportRunRow {
-            id: row.get(0)?,
-            report: row.get(1)?,
-        })
-    })?;
+    let rows = statement.query_map([], |row| Ok(ImportRunRow { id: row.get(0)?, report: row.get(1)? }))?;
     rows.collect()
 }

@@ -145,10 +145,7 @@ const CHECKS: &[Check] = &[
 ];
 
 /// Stored rows referring to missing rows, at most `limit` of them, in a stable order.
-pub fn dangling_references(
-    conn: &Connection,
-    limit: usize,
-) -> rusqlite::Result<Vec<DanglingReference>> {
+pub fn dangling_references(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<DanglingReference>> {
     let mut found = Vec::new();
     for check in CHECKS {
         if found.len() >= limit {

@@ -36,12 +36,10 @@ pub fn load_item(conn: &Connection, item_id: &str) -> rusqlite::Result<Option<It
     let Some((activity_id, title, max_score)) = head else {
         return Ok(None);
     };
-    let mut standards_statement = conn.prepare_cached(
-        "SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position",
-    )?;
-    let standards = standards_statement
-        .query_map([item_id], |row| row.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let mut standards_statement =
+        conn.prepare_cached("SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position")?;
+    let standards =
+        standards_statement.query_map([item_id], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
     let mut choices_statement = conn.prepare_cached(
         "SELECT choice, misconception, is_correct FROM item_choice WHERE item_id = ?1
           ORDER BY position",
@@ -58,14 +56,7 @@ pub fn load_item(conn: &Connection, item_id: &str) -> rusqlite::Result<Option<It
             distractors.push((choice, misconception.unwrap_or_default()));
         }
     }
-    Ok(Some(Item {
-        activity_id,
-        title,
-        standards,
-        correct_choice,
-        distractors,
-        max_score,
-    }))
+    Ok(Some(Item { activity_id, title, standards, correct_choice, distractors, max_score }))
 }
 
 /// Inserts or replaces one item with its standards and choices.
@@ -76,19 +67,11 @@ pub fn upsert_item(conn: &Connection, item_id: &str, item: &Item) -> rusqlite::R
             activity_id = excluded.activity_id, title = excluded.title,
             max_score = excluded.max_score",
     )?
-    .execute(params![
-        item_id,
-        item.activity_id,
-        item.title,
-        item.max_score
-    ])?;
-    conn.prepare_cached("DELETE FROM item_standard WHERE item_id = ?1")?
-        .execute([item_id])?;
-    conn.prepare_cached("DELETE FROM item_choice WHERE item_id = ?1")?
-        .execute([item_id])?;
-    let mut insert_standard = conn.prepare_cached(
-        "INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, ?3)",
-    )?;
+    .execute(params![item_id, item.activity_id, item.title, item.max_score])?;
+    conn.prepare_cached("DELETE FROM item_standard WHERE item_id = ?1")?.execute([item_id])?;
+    conn.prepare_cached("DELETE FROM item_choice WHERE item_id = ?1")?.execute([item_id])?;
+    let mut insert_standard =
+        conn.prepare_cached("INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, ?3)")?;
     for (position, standard) in item.standards.iter().enumerate() {
         insert_standard.execute(params![item_id, standard, position as i64])?;
     }
@@ -96,21 +79,9 @@ pub fn upsert_item(conn: &Connection, item_id: &str, item: &Item) -> rusqlite::R
         "INSERT INTO item_choice (item_id, choice, misconception, is_correct, position)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    insert_choice.execute(params![
-        item_id,
-        item.correct_choice,
-        Option::<String>::None,
-        true,
-        0
-    ])?;
+    insert_choice.execute(params![item_id, item.correct_choice, Option::<String>::None, true, 0])?;
     for (position, (choice, misconception)) in item.distractors.iter().enumerate() {
-        insert_choice.execute(params![
-            item_id,
-            choice,
-            misconception,
-            false,
-            position as i64 + 1
-        ])?;
+        insert_choice.execute(params![item_id, choice, misconception, false, position as i64 + 1])?;
     }
     Ok(())
 }
@@ -126,50 +97,28 @@ pub fn load_attendance_mark(
         "SELECT status, minutes FROM attendance
           WHERE pkey = ?1 AND date = ?2 AND COALESCE(class_sourced_id, '') = ?3",
     )?
-    .query_row(
-        params![pkey, date_text(date), class_sourced_id.unwrap_or("")],
-        |row| {
-            let status_text: String = row.get(0)?;
-            let status = AttendanceStatus::from_spelling(&status_text)
-                .ok_or_else(|| conversion_error(0, &status_text, "attendance status"))?;
-            Ok(AttendanceMark {
-                date,
-                class_sourced_id: class_sourced_id.map(str::to_owned),
-                status,
-                minutes: row.get(1)?,
-            })
-        },
-    )
+    .query_row(params![pkey, date_text(date), class_sourced_id.unwrap_or("")], |row| {
+        let status_text: String = row.get(0)?;
+        let status = AttendanceStatus::from_spelling(&status_text)
+            .ok_or_else(|| conversion_error(0, &status_text, "attendance status"))?;
+        Ok(AttendanceMark { date, class_sourced_id: class_sourced_id.map(str::to_owned), status, minutes: row.get(1)? })
+    })
     .optional()
 }
 
 /// Writes a mark, replacing any stored one for the same (student, date, class).
-pub fn upsert_attendance(
-    conn: &Connection,
-    pkey: &str,
-    mark: &AttendanceMark,
-) -> rusqlite::Result<()> {
+pub fn upsert_attendance(conn: &Connection, pkey: &str, mark: &AttendanceMark) -> rusqlite::Result<()> {
     let date = date_text(mark.date);
     conn.prepare_cached(
         "DELETE FROM attendance
           WHERE pkey = ?1 AND date = ?2 AND COALESCE(class_sourced_id, '') = ?3",
     )?
-    .execute(params![
-        pkey,
-        date,
-        mark.class_sourced_id.as_deref().unwrap_or("")
-    ])?;
+    .execute(params![pkey, date, mark.class_sourced_id.as_deref().unwrap_or("")])?;
     conn.prepare_cached(
         "INSERT INTO attendance (pkey, date, class_sourced_id, status, minutes)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![
-        pkey,
-        date,
-        mark.class_sourced_id,
-        mark.status.as_str(),
-        mark.minutes
-    ])?;
+    .execute(params![pkey, date, mark.class_sourced_id, mark.status.as_str(), mark.minutes])?;
     Ok(())
 }
 
@@ -186,14 +135,9 @@ pub fn load_outcome(
     )?
     .query_row(params![pkey, assessment, date_text(date)], |row| {
         let level: u8 = row.get(1)?;
-        let proficiency_level = ProficiencyLevel::new(level)
-            .ok_or_else(|| conversion_error(1, &level.to_string(), "proficiency level"))?;
-        Ok(Outcome {
-            assessment: assessment.to_owned(),
-            date,
-            score: row.get(0)?,
-            proficiency_level,
-        })
+        let proficiency_level =
+            ProficiencyLevel::new(level).ok_or_else(|| conversion_error(1, &level.to_string(), "proficiency level"))?;
+        Ok(Outcome { assessment: assessment.to_owned(), date, score: row.get(0)?, proficiency_level })
     })
     .optional()
 }

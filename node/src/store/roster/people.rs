@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::records::{Demographics, Identity, Role, RoleType, Stored, User, UserRole};
 use super::{
-    conversion_error, date_text, instant_text, list_text, new_person_key, new_record_key,
-    optional_date_column, optional_instant_column, text_list,
+    conversion_error, date_text, instant_text, list_text, new_person_key, new_record_key, optional_date_column,
+    optional_instant_column, text_list,
 };
 
 /// sourcedId → pkey for every person ever imported (on the roster or not).
@@ -136,11 +136,9 @@ pub fn upsert_user_account(
         record.primary_org_sourced_id,
         user.date_last_modified.map(instant_text),
     ])?;
-    conn.prepare_cached("DELETE FROM user_agent WHERE pkey = ?1")?
-        .execute([pkey])?;
-    let mut insert_agent = conn.prepare_cached(
-        "INSERT OR IGNORE INTO user_agent (pkey, agent_pkey, position) VALUES (?1, ?2, ?3)",
-    )?;
+    conn.prepare_cached("DELETE FROM user_agent WHERE pkey = ?1")?.execute([pkey])?;
+    let mut insert_agent =
+        conn.prepare_cached("INSERT OR IGNORE INTO user_agent (pkey, agent_pkey, position) VALUES (?1, ?2, ?3)")?;
     for (position, agent_pkey) in agent_pkeys.iter().enumerate() {
         insert_agent.execute(params![pkey, agent_pkey, position as i64])?;
     }
@@ -170,12 +168,7 @@ pub fn remove_user(conn: &Connection, pkey: &str, now: DateTime<Utc>) -> rusqlit
 
 /// The record key for a role or enrollment record, created on first sight; follows the
 /// record to a new person if the record now names another user.
-pub(super) fn record_key(
-    conn: &Connection,
-    kind: &str,
-    sourced_id: &str,
-    pkey: &str,
-) -> rusqlite::Result<String> {
+pub(super) fn record_key(conn: &Connection, kind: &str, sourced_id: &str, pkey: &str) -> rusqlite::Result<String> {
     let existing: Option<(String, String)> = conn
         .prepare_cached("SELECT rkey, pkey FROM roster_record WHERE kind = ?1 AND sourced_id = ?2")?
         .query_row([kind, sourced_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -183,25 +176,21 @@ pub(super) fn record_key(
     match existing {
         Some((rkey, stored_pkey)) => {
             if stored_pkey != pkey {
-                conn.prepare_cached("UPDATE roster_record SET pkey = ?2 WHERE rkey = ?1")?
-                    .execute([&rkey, pkey])?;
+                conn.prepare_cached("UPDATE roster_record SET pkey = ?2 WHERE rkey = ?1")?.execute([&rkey, pkey])?;
             }
             Ok(rkey)
         }
         None => {
             let rkey = new_record_key();
-            conn.prepare_cached(
-                "INSERT INTO roster_record (kind, sourced_id, rkey, pkey) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute([kind, sourced_id, &rkey, pkey])?;
+            conn.prepare_cached("INSERT INTO roster_record (kind, sourced_id, rkey, pkey) VALUES (?1, ?2, ?3, ?4)")?
+                .execute([kind, sourced_id, &rkey, pkey])?;
             Ok(rkey)
         }
     }
 }
 
 pub(super) fn delete_record(conn: &Connection, rkey: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM roster_record WHERE rkey = ?1")?
-        .execute([rkey])?;
+    conn.prepare_cached("DELETE FROM roster_record WHERE rkey = ?1")?.execute([rkey])?;
     Ok(())
 }
 
@@ -216,11 +205,10 @@ pub fn load_roles(conn: &Connection) -> rusqlite::Result<HashMap<String, Stored<
     )?;
     let rows = statement.query_map([], |row| {
         let role_text: String = row.get(2)?;
-        let role = UserRole::from_spelling(&role_text)
-            .ok_or_else(|| conversion_error(2, &role_text, "role"))?;
+        let role = UserRole::from_spelling(&role_text).ok_or_else(|| conversion_error(2, &role_text, "role"))?;
         let type_text: String = row.get(3)?;
-        let role_type = RoleType::from_spelling(&type_text)
-            .ok_or_else(|| conversion_error(3, &type_text, "role type"))?;
+        let role_type =
+            RoleType::from_spelling(&type_text).ok_or_else(|| conversion_error(3, &type_text, "role type"))?;
         Ok((
             row.get(0)?,
             Stored {
@@ -240,12 +228,7 @@ pub fn load_roles(conn: &Connection) -> rusqlite::Result<HashMap<String, Stored<
 }
 
 /// Inserts or replaces one role record; `pkey` is the user's person key.
-pub fn upsert_role(
-    conn: &Connection,
-    sourced_id: &str,
-    pkey: &str,
-    role: &Stored<Role>,
-) -> rusqlite::Result<()> {
+pub fn upsert_role(conn: &Connection, sourced_id: &str, pkey: &str, role: &Stored<Role>) -> rusqlite::Result<()> {
     let rkey = record_key(conn, "role", sourced_id, pkey)?;
     let record = &role.record;
     conn.prepare_cached(
@@ -276,25 +259,19 @@ pub fn delete_role(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> 
         .query_row([sourced_id], |row| row.get(0))
         .optional()?;
     if let Some(rkey) = rkey {
-        conn.prepare_cached("DELETE FROM person_role WHERE rkey = ?1")?
-            .execute([&rkey])?;
+        conn.prepare_cached("DELETE FROM person_role WHERE rkey = ?1")?.execute([&rkey])?;
         delete_record(conn, &rkey)?;
     }
     Ok(())
 }
 
 /// Every stored demographics record, by the user's sourcedId.
-pub fn load_demographics(
-    conn: &Connection,
-) -> rusqlite::Result<HashMap<String, Stored<Demographics>>> {
+pub fn load_demographics(conn: &Connection) -> rusqlite::Result<HashMap<String, Stored<Demographics>>> {
     let mut subgroups: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut subgroup_statement = conn.prepare("SELECT pkey, attribute, value FROM subgroup")?;
     let mut subgroup_rows = subgroup_statement.query([])?;
     while let Some(row) = subgroup_rows.next()? {
-        subgroups
-            .entry(row.get(0)?)
-            .or_default()
-            .push((row.get(1)?, row.get(2)?));
+        subgroups.entry(row.get(0)?).or_default().push((row.get(1)?, row.get(2)?));
     }
     let mut statement = conn.prepare(
         "SELECT p.sourced_id, d.pkey, d.birth_year, d.date_last_modified
@@ -307,11 +284,7 @@ pub fn load_demographics(
             Stored {
                 record: Demographics {
                     birth_year: row.get(2)?,
-                    subgroups: subgroups
-                        .remove(&pkey)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .collect(),
+                    subgroups: subgroups.remove(&pkey).unwrap_or_default().into_iter().collect(),
                 },
                 date_last_modified: optional_instant_column(row, 3)?,
             },
@@ -321,26 +294,16 @@ pub fn load_demographics(
 }
 
 /// Inserts or replaces one person's demographics and subgroup rows.
-pub fn upsert_demographics(
-    conn: &Connection,
-    pkey: &str,
-    demographics: &Stored<Demographics>,
-) -> rusqlite::Result<()> {
+pub fn upsert_demographics(conn: &Connection, pkey: &str, demographics: &Stored<Demographics>) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO student_demographics (pkey, birth_year, date_last_modified)
          VALUES (?1, ?2, ?3)
          ON CONFLICT (pkey) DO UPDATE SET
             birth_year = excluded.birth_year, date_last_modified = excluded.date_last_modified",
     )?
-    .execute(params![
-        pkey,
-        demographics.record.birth_year,
-        demographics.date_last_modified.map(instant_text),
-    ])?;
-    conn.prepare_cached("DELETE FROM subgroup WHERE pkey = ?1")?
-        .execute([pkey])?;
-    let mut insert =
-        conn.prepare_cached("INSERT INTO subgroup (pkey, attribute, value) VALUES (?1, ?2, ?3)")?;
+    .execute(params![pkey, demographics.record.birth_year, demographics.date_last_modified.map(instant_text),])?;
+    conn.prepare_cached("DELETE FROM subgroup WHERE pkey = ?1")?.execute([pkey])?;
+    let mut insert = conn.prepare_cached("INSERT INTO subgroup (pkey, attribute, value) VALUES (?1, ?2, ?3)")?;
     for (attribute, value) in &demographics.record.subgroups {
         insert.execute(params![pkey, attribute, value])?;
     }
@@ -348,9 +311,7 @@ pub fn upsert_demographics(
 }
 
 pub fn delete_demographics(conn: &Connection, pkey: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM subgroup WHERE pkey = ?1")?
-        .execute([pkey])?;
-    conn.prepare_cached("DELETE FROM student_demographics WHERE pkey = ?1")?
-        .execute([pkey])?;
+    conn.prepare_cached("DELETE FROM subgroup WHERE pkey = ?1")?.execute([pkey])?;
+    conn.prepare_cached("DELETE FROM student_demographics WHERE pkey = ?1")?.execute([pkey])?;
     Ok(())
 }

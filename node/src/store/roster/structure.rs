@@ -9,8 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::people::{delete_record, record_key};
 use super::records::{AcademicSession, Class, Course, Enrollment, EnrollmentRole, Org, Stored};
 use super::{
-    date_column, date_text, instant_text, list_text, optional_date_column, optional_instant_column,
-    text_list,
+    date_column, date_text, instant_text, list_text, optional_date_column, optional_instant_column, text_list,
 };
 
 /// Every stored org by sourcedId.
@@ -60,15 +59,12 @@ pub fn upsert_org(conn: &Connection, sourced_id: &str, org: &Stored<Org>) -> rus
 }
 
 pub fn delete_org(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM org WHERE sourced_id = ?1")?
-        .execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM org WHERE sourced_id = ?1")?.execute([sourced_id])?;
     Ok(())
 }
 
 /// Every stored academic session by sourcedId.
-pub fn load_sessions(
-    conn: &Connection,
-) -> rusqlite::Result<HashMap<String, Stored<AcademicSession>>> {
+pub fn load_sessions(conn: &Connection) -> rusqlite::Result<HashMap<String, Stored<AcademicSession>>> {
     let mut statement = conn.prepare(
         "SELECT sourced_id, title, session_type, start_date, end_date, parent_sourced_id,
                 school_year, date_last_modified
@@ -93,11 +89,7 @@ pub fn load_sessions(
     rows.collect()
 }
 
-pub fn upsert_session(
-    conn: &Connection,
-    sourced_id: &str,
-    session: &Stored<AcademicSession>,
-) -> rusqlite::Result<()> {
+pub fn upsert_session(conn: &Connection, sourced_id: &str, session: &Stored<AcademicSession>) -> rusqlite::Result<()> {
     let record = &session.record;
     conn.prepare_cached(
         "INSERT INTO academic_session (sourced_id, title, session_type, start_date, end_date,
@@ -124,8 +116,7 @@ pub fn upsert_session(
 }
 
 pub fn delete_session(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM academic_session WHERE sourced_id = ?1")?
-        .execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM academic_session WHERE sourced_id = ?1")?.execute([sourced_id])?;
     Ok(())
 }
 
@@ -156,11 +147,7 @@ pub fn load_courses(conn: &Connection) -> rusqlite::Result<HashMap<String, Store
     rows.collect()
 }
 
-pub fn upsert_course(
-    conn: &Connection,
-    sourced_id: &str,
-    course: &Stored<Course>,
-) -> rusqlite::Result<()> {
+pub fn upsert_course(conn: &Connection, sourced_id: &str, course: &Stored<Course>) -> rusqlite::Result<()> {
     let record = &course.record;
     conn.prepare_cached(
         "INSERT INTO course (sourced_id, title, course_code, school_year_sourced_id,
@@ -188,8 +175,7 @@ pub fn upsert_course(
 }
 
 pub fn delete_course(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM course WHERE sourced_id = ?1")?
-        .execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM course WHERE sourced_id = ?1")?.execute([sourced_id])?;
     Ok(())
 }
 
@@ -236,11 +222,7 @@ pub fn load_classes(conn: &Connection) -> rusqlite::Result<HashMap<String, Store
 }
 
 /// Inserts or replaces one class and its term list.
-pub fn upsert_class(
-    conn: &Connection,
-    sourced_id: &str,
-    class: &Stored<Class>,
-) -> rusqlite::Result<()> {
+pub fn upsert_class(conn: &Connection, sourced_id: &str, class: &Stored<Class>) -> rusqlite::Result<()> {
     let record = &class.record;
     conn.prepare_cached(
         "INSERT INTO class (sourced_id, title, class_code, class_type, course_sourced_id,
@@ -269,8 +251,7 @@ pub fn upsert_class(
         list_text(&record.periods),
         class.date_last_modified.map(instant_text),
     ])?;
-    conn.prepare_cached("DELETE FROM class_term WHERE class_sourced_id = ?1")?
-        .execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM class_term WHERE class_sourced_id = ?1")?.execute([sourced_id])?;
     let mut insert_term = conn.prepare_cached(
         "INSERT OR IGNORE INTO class_term (class_sourced_id, term_sourced_id, position)
          VALUES (?1, ?2, ?3)",
@@ -282,17 +263,13 @@ pub fn upsert_class(
 }
 
 pub fn delete_class(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM class_term WHERE class_sourced_id = ?1")?
-        .execute([sourced_id])?;
-    conn.prepare_cached("DELETE FROM class WHERE sourced_id = ?1")?
-        .execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM class_term WHERE class_sourced_id = ?1")?.execute([sourced_id])?;
+    conn.prepare_cached("DELETE FROM class WHERE sourced_id = ?1")?.execute([sourced_id])?;
     Ok(())
 }
 
 /// Every stored enrollment by its record sourcedId.
-pub fn load_enrollments(
-    conn: &Connection,
-) -> rusqlite::Result<HashMap<String, Stored<Enrollment>>> {
+pub fn load_enrollments(conn: &Connection) -> rusqlite::Result<HashMap<String, Stored<Enrollment>>> {
     let mut statement = conn.prepare(
         "SELECT r.sourced_id, e.class_sourced_id, e.school_sourced_id, p.sourced_id, e.role,
                 e.is_primary, e.begin_date, e.end_date, e.date_last_modified
@@ -359,14 +336,11 @@ pub fn upsert_enrollment(
 
 pub fn delete_enrollment(conn: &Connection, sourced_id: &str) -> rusqlite::Result<()> {
     let rkey: Option<String> = conn
-        .prepare_cached(
-            "SELECT rkey FROM roster_record WHERE kind = 'enrollment' AND sourced_id = ?1",
-        )?
+        .prepare_cached("SELECT rkey FROM roster_record WHERE kind = 'enrollment' AND sourced_id = ?1")?
         .query_row([sourced_id], |row| row.get(0))
         .optional()?;
     if let Some(rkey) = rkey {
-        conn.prepare_cached("DELETE FROM enrollment WHERE rkey = ?1")?
-            .execute([&rkey])?;
+        conn.prepare_cached("DELETE FROM enrollment WHERE rkey = ?1")?.execute([&rkey])?;
         delete_record(conn, &rkey)?;
     }
     Ok(())

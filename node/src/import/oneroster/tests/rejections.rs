@@ -17,96 +17,55 @@ fn rejected(dir: &Path, expected: &[&str]) {
 fn rejects_a_missing_manifest() {
     let dir = copy_fixture("bulk_1_2");
     std::fs::remove_file(dir.path().join("manifest.csv")).expect("remove");
-    rejected(
-        dir.path(),
-        &["manifest.csv: missing (a OneRoster export has manifest.csv next to the data files)"],
-    );
+    rejected(dir.path(), &["manifest.csv: missing (a OneRoster export has manifest.csv next to the data files)"]);
 }
 
 #[test]
 fn rejects_an_unsupported_version() {
     let dir = copy_fixture("bulk_1_2");
-    edit(
-        dir.path(),
-        "manifest.csv",
-        "oneroster.version,1.2",
-        "oneroster.version,1.0",
-    );
-    rejected(
-        dir.path(),
-        &["manifest.csv:3: value: unsupported OneRoster version \"1.0\" (expected 1.1 or 1.2)"],
-    );
+    edit(dir.path(), "manifest.csv", "oneroster.version,1.2", "oneroster.version,1.0");
+    rejected(dir.path(), &["manifest.csv:3: value: unsupported OneRoster version \"1.0\" (expected 1.1 or 1.2)"]);
 }
 
 #[test]
 fn rejects_a_file_the_manifest_lists_but_that_is_missing() {
     let dir = copy_fixture("bulk_1_2");
     std::fs::remove_file(dir.path().join("roles.csv")).expect("remove");
-    rejected(
-        dir.path(),
-        &["roles.csv: listed as bulk in manifest.csv but missing"],
-    );
+    rejected(dir.path(), &["roles.csv: listed as bulk in manifest.csv but missing"]);
 }
 
 #[test]
 fn rejects_a_missing_required_column() {
     let dir = copy_fixture("bulk_1_2");
     edit(dir.path(), "users.csv", "givenName,", "firstName,");
-    rejected(
-        dir.path(),
-        &["users.csv:1: header: missing required column \"givenName\""],
-    );
+    rejected(dir.path(), &["users.csv:1: header: missing required column \"givenName\""]);
 }
 
 #[test]
 fn rejects_a_bad_date() {
     let dir = copy_fixture("bulk_1_2");
-    edit(
-        dir.path(),
-        "academicSessions.csv",
-        "2027-06-11",
-        "2027-02-30",
-    );
-    rejected(
-        dir.path(),
-        &["academicSessions.csv:2: endDate: invalid date \"2027-02-30\" (expected YYYY-MM-DD)"],
-    );
+    edit(dir.path(), "academicSessions.csv", "2027-06-11", "2027-02-30");
+    rejected(dir.path(), &["academicSessions.csv:2: endDate: invalid date \"2027-02-30\" (expected YYYY-MM-DD)"]);
 }
 
 #[test]
 fn rejects_a_dangling_reference() {
     let dir = copy_fixture("bulk_1_2");
-    edit(
-        dir.path(),
-        "enrollments.csv",
-        "e-s2-7a,,,cls-7a",
-        "e-s2-7a,,,cls-9",
-    );
-    rejected(
-        dir.path(),
-        &["enrollments.csv:6: classSourcedId: unknown class \"cls-9\""],
-    );
+    edit(dir.path(), "enrollments.csv", "e-s2-7a,,,cls-7a", "e-s2-7a,,,cls-9");
+    rejected(dir.path(), &["enrollments.csv:6: classSourcedId: unknown class \"cls-9\""]);
 }
 
 #[test]
 fn rejects_a_duplicate_sourced_id() {
     let dir = copy_fixture("bulk_1_2");
     edit(dir.path(), "roles.csv", "r-s-2,", "r-s-1,");
-    rejected(
-        dir.path(),
-        &["roles.csv:4: sourcedId: duplicate role \"r-s-1\" (first on line 3)"],
-    );
+    rejected(dir.path(), &["roles.csv:4: sourcedId: duplicate role \"r-s-1\" (first on line 3)"]);
 }
 
 #[test]
 fn rejects_an_unknown_role() {
     let dir = copy_fixture("bulk_1_2");
-    edit(
-        dir.path(),
-        "roles.csv",
-        "s-3,primary,student",
-        "s-3,primary,studnet",
-    );
+    edit(dir.path(), "roles.csv", "s-3,primary,student", "s-3,primary,studnet");
     rejected(
         dir.path(),
         &["roles.csv:5: role: unknown role \"studnet\" (expected administrator, aide, counselor, \
@@ -128,9 +87,7 @@ fn rejects_a_truncated_zip() {
         |conn| import_roster(conn, &zip_path),
         &["roster.zip: not a readable zip archive (is it truncated?)"],
     );
-    assert!(error
-        .summary()
-        .ends_with("rejected, nothing changed: 1 problem"));
+    assert!(error.summary().ends_with("rejected, nothing changed: 1 problem"));
 }
 
 #[test]
@@ -144,29 +101,16 @@ fn rejects_a_file_that_is_not_utf8() {
     bytes.extend_from_slice(b"Jos\xE9"); // Latin-1, as old exports write it
     bytes.extend_from_slice(after.as_bytes());
     std::fs::write(&path, bytes).expect("write");
-    rejected(
-        dir.path(),
-        &["users.csv:3: not valid UTF-8 text (save the file as UTF-8)"],
-    );
+    rejected(dir.path(), &["users.csv:3: not valid UTF-8 text (save the file as UTF-8)"]);
 }
 
 #[test]
 fn rejects_every_problem_at_once_with_locations() {
     let dir = copy_fixture("bulk_1_2");
     edit(dir.path(), "users.csv", ",true,jgarcia,", ",yes,jgarcia,");
-    edit(
-        dir.path(),
-        "enrollments.csv",
-        "e-s1-6a,,,cls-6a,sch-1,s-1",
-        "e-s1-6a,,,cls-6a,sch-1,s-99",
-    );
+    edit(dir.path(), "enrollments.csv", "e-s1-6a,,,cls-6a,sch-1,s-1", "e-s1-6a,,,cls-6a,sch-1,s-99");
     edit(dir.path(), "demographics.csv", ",male,", ",M,");
-    edit(
-        dir.path(),
-        "classes.csv",
-        ",scheduled,Room 14",
-        ",lecture,Room 14",
-    );
+    edit(dir.path(), "classes.csv", ",scheduled,Room 14", ",lecture,Room 14");
     rejected(
         dir.path(),
         &[
@@ -177,26 +121,15 @@ fn rejects_every_problem_at_once_with_locations() {
     );
     // The reference problem shows once the values are fixed.
     let dir = copy_fixture("bulk_1_2");
-    edit(
-        dir.path(),
-        "enrollments.csv",
-        "e-s1-6a,,,cls-6a,sch-1,s-1",
-        "e-s1-6a,,,cls-6a,sch-1,s-99",
-    );
-    rejected(
-        dir.path(),
-        &["enrollments.csv:4: userSourcedId: unknown user \"s-99\""],
-    );
+    edit(dir.path(), "enrollments.csv", "e-s1-6a,,,cls-6a,sch-1,s-1", "e-s1-6a,,,cls-6a,sch-1,s-99");
+    rejected(dir.path(), &["enrollments.csv:4: userSourcedId: unknown user \"s-99\""]);
 }
 
 #[test]
 fn rejects_a_delta_row_without_status_or_date() {
     let dir = copy_fixture("delta_1_2");
     edit(dir.path(), "roles.csv", "r-s-4,active,", "r-s-4,,");
-    rejected(
-        dir.path(),
-        &["roles.csv:3: status: required in a delta file"],
-    );
+    rejected(dir.path(), &["roles.csv:3: status: required in a delta file"]);
 }
 
 #[test]
@@ -223,11 +156,8 @@ fn rejects_a_deletion_that_would_leave_stored_rows_dangling() {
 #[test]
 fn rejects_removing_a_guardian_a_stored_student_still_lists() {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(
-        dir.path().join("manifest.csv"),
-        "propertyName,value\noneroster.version,1.2\nfile.users,delta\n",
-    )
-    .expect("manifest");
+    std::fs::write(dir.path().join("manifest.csv"), "propertyName,value\noneroster.version,1.2\nfile.users,delta\n")
+        .expect("manifest");
     std::fs::write(
         dir.path().join("users.csv"),
         "sourcedId,status,dateLastModified,enabledUser,username,givenName,familyName\n\
@@ -236,9 +166,7 @@ fn rejects_removing_a_guardian_a_stored_student_still_lists() {
     .expect("users");
     rejected(
         dir.path(),
-        &[
-            "users.csv: agentSourcedIds: stored user \"s-2\" refers to user \"g-2\", \
-           which is not on the roster after this import",
-        ],
+        &["users.csv: agentSourcedIds: stored user \"s-2\" refers to user \"g-2\", \
+           which is not on the roster after this import"],
     );
 }

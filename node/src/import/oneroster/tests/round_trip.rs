@@ -42,16 +42,8 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn person() -> impl Strategy<Value = Person> {
-    (
-        name(),
-        name(),
-        proptest::option::of("[a-z]{1,6}@[a-z]{1,6}\\.example"),
-    )
-        .prop_map(|(given, family, email)| Person {
-            given,
-            family,
-            email,
-        })
+    (name(), name(), proptest::option::of("[a-z]{1,6}@[a-z]{1,6}\\.example"))
+        .prop_map(|(given, family, email)| Person { given, family, email })
 }
 
 fn roster() -> impl Strategy<Value = Roster> {
@@ -71,14 +63,7 @@ fn roster() -> impl Strategy<Value = Roster> {
                     if guardian_count == 0 {
                         guardians.clear();
                     }
-                    Student {
-                        person,
-                        grade,
-                        class,
-                        guardians,
-                        sex,
-                        flags,
-                    }
+                    Student { person, grade, class, guardians, sex, flags }
                 });
             (
                 Just(classes),
@@ -87,12 +72,7 @@ fn roster() -> impl Strategy<Value = Roster> {
                 proptest::collection::vec(student, 1..=5),
             )
         })
-        .prop_map(|(classes, teachers, guardians, students)| Roster {
-            classes,
-            teachers,
-            guardians,
-            students,
-        })
+        .prop_map(|(classes, teachers, guardians, students)| Roster { classes, teachers, guardians, students })
 }
 
 fn write(dir: &Path, name: &str, rows: Vec<Vec<String>>) {
@@ -129,43 +109,19 @@ fn write_roster(dir: &Path, roster: &Roster) {
             cells(&["file.demographics", "bulk"]),
         ],
     );
-    write(
-        dir,
-        "orgs.csv",
-        vec![
-            cells(&["sourcedId", "name", "type"]),
-            cells(&["sch", "School, \"North\"", "school"]),
-        ],
-    );
+    write(dir, "orgs.csv", vec![cells(&["sourcedId", "name", "type"]), cells(&["sch", "School, \"North\"", "school"])]);
     write(
         dir,
         "academicSessions.csv",
         vec![
-            cells(&[
-                "sourcedId",
-                "title",
-                "type",
-                "startDate",
-                "endDate",
-                "schoolYear",
-            ]),
-            cells(&[
-                "sy",
-                "2026-2027",
-                "schoolYear",
-                "2026-08-24",
-                "2027-06-11",
-                "2027",
-            ]),
+            cells(&["sourcedId", "title", "type", "startDate", "endDate", "schoolYear"]),
+            cells(&["sy", "2026-2027", "schoolYear", "2026-08-24", "2027-06-11", "2027"]),
         ],
     );
     write(
         dir,
         "courses.csv",
-        vec![
-            cells(&["sourcedId", "title", "orgSourcedId", "grades"]),
-            cells(&["crs", "Math", "sch", "06,07,08"]),
-        ],
+        vec![cells(&["sourcedId", "title", "orgSourcedId", "grades"]), cells(&["crs", "Math", "sch", "06,07,08"])],
     );
     let mut classes = vec![cells(&[
         "sourcedId",
@@ -201,20 +157,8 @@ fn write_roster(dir: &Path, roster: &Roster) {
         "password",
         "primaryOrgSourcedId",
     ])];
-    let mut roles = vec![cells(&[
-        "sourcedId",
-        "userSourcedId",
-        "roleType",
-        "role",
-        "orgSourcedId",
-    ])];
-    let mut enrollments = vec![cells(&[
-        "sourcedId",
-        "classSourcedId",
-        "schoolSourcedId",
-        "userSourcedId",
-        "role",
-    ])];
+    let mut roles = vec![cells(&["sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId"])];
+    let mut enrollments = vec![cells(&["sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"])];
     let mut user = |id: String, person: &Person, agents: String, grade: String, role: &str| {
         users.push(vec![
             id.clone(),
@@ -228,31 +172,13 @@ fn write_roster(dir: &Path, roster: &Roster) {
             "secret".into(),
             "sch".into(),
         ]);
-        roles.push(vec![
-            format!("r-{id}"),
-            id,
-            "primary".into(),
-            role.into(),
-            "sch".into(),
-        ]);
+        roles.push(vec![format!("r-{id}"), id, "primary".into(), role.into(), "sch".into()]);
     };
     for (t, teacher) in roster.teachers.iter().enumerate() {
-        user(
-            format!("t-{t}"),
-            teacher,
-            String::new(),
-            String::new(),
-            "teacher",
-        );
+        user(format!("t-{t}"), teacher, String::new(), String::new(), "teacher");
     }
     for (g, guardian) in roster.guardians.iter().enumerate() {
-        user(
-            format!("g-{g}"),
-            guardian,
-            String::new(),
-            String::new(),
-            "guardian",
-        );
+        user(format!("g-{g}"), guardian, String::new(), String::new(), "guardian");
     }
     let mut demographics = vec![cells(&[
         "sourcedId",
@@ -268,13 +194,7 @@ fn write_roster(dir: &Path, roster: &Roster) {
     ])];
     for (s, student) in roster.students.iter().enumerate() {
         let agents: Vec<String> = student.guardians.iter().map(|g| format!("g-{g}")).collect();
-        user(
-            format!("s-{s}"),
-            &student.person,
-            agents.join(","),
-            format!("{:02}", student.grade),
-            "student",
-        );
+        user(format!("s-{s}"), &student.person, agents.join(","), format!("{:02}", student.grade), "student");
         let mut row = vec![format!("s-{s}"), "2014-05-06".into(), student.sex.into()];
         row.extend(student.flags.iter().map(|f| flag(*f)));
         demographics.push(row);
@@ -310,10 +230,7 @@ fn read_dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .expect("dir")
         .map(|entry| {
             let entry = entry.expect("entry");
-            (
-                entry.file_name().to_string_lossy().into_owned(),
-                std::fs::read(entry.path()).expect("read"),
-            )
+            (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).expect("read"))
         })
         .collect();
     files.sort();

@@ -45,11 +45,8 @@ fn write_school(dir: &Path) {
         "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n",
     );
     for c in 0..CLASSES {
-        let _ = writeln!(
-            classes,
-            "cls-{c},,,Section {c},06,crs,S{c},scheduled,Room {c},sch,sy,Mathematics,,{}",
-            c % 8 + 1
-        );
+        let _ =
+            writeln!(classes, "cls-{c},,,Section {c},06,crs,S{c},scheduled,Room {c},sch,sy,Mathematics,,{}", c % 8 + 1);
     }
     file("classes.csv", classes);
 
@@ -66,10 +63,7 @@ fn write_school(dir: &Path) {
         "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus\n",
     );
     for t in 0..TEACHERS {
-        let _ = writeln!(
-            users,
-            "t-{t},,,true,teacher{t},,Teacher,Number {t},,T{t},t{t}@school.example,,,,,,,,,,,sch,"
-        );
+        let _ = writeln!(users, "t-{t},,,true,teacher{t},,Teacher,Number {t},,T{t},t{t}@school.example,,,,,,,,,,,sch,");
         let _ = writeln!(roles, "r-t-{t},,,t-{t},primary,teacher,,,sch,");
         for k in 0..CLASSES / TEACHERS {
             let c = t * (CLASSES / TEACHERS) + k;
@@ -82,15 +76,15 @@ fn write_school(dir: &Path) {
             "s-{s},,,true,student{s},,Stüdent,Nümber {s},,S{s},,,,g-{s},0{},pw{s},,,,,,sch,",
             6 + s % 3
         );
-        let _ = writeln!(users, "g-{s},,,true,guardian{s},,Guardian,Of {s},,,g{s}@mail.example,,555-{s:04},s-{s},,,,,,,,sch,");
+        let _ = writeln!(
+            users,
+            "g-{s},,,true,guardian{s},,Guardian,Of {s},,,g{s}@mail.example,,555-{s:04},s-{s},,,,,,,,sch,"
+        );
         let _ = writeln!(roles, "r-s-{s},,,s-{s},primary,student,,,sch,");
         let _ = writeln!(roles, "r-g-{s},,,g-{s},primary,guardian,,,sch,");
         for k in 0..CLASSES_PER_STUDENT {
             let c = (s * 7 + k * 41) % CLASSES;
-            let _ = writeln!(
-                enrollments,
-                "e-s{s}-{k},,,cls-{c},sch,s-{s},student,false,,"
-            );
+            let _ = writeln!(enrollments, "e-s{s}-{k},,,cls-{c},sch,s-{s},student,false,,");
         }
         let sex = ["female", "male", "other", "unspecified"][s % 4];
         let _ = writeln!(
@@ -119,18 +113,12 @@ fn a_school_sized_roster_imports_in_one_go_and_reimports_as_a_no_op() {
     let users = report.file("users.csv").expect("users");
     assert_eq!(users.added as usize, TEACHERS + 2 * STUDENTS);
     let enrollments = report.file("enrollments.csv").expect("enrollments");
-    assert_eq!(
-        enrollments.added as usize,
-        CLASSES + STUDENTS * CLASSES_PER_STUDENT
-    );
+    assert_eq!(enrollments.added as usize, CLASSES + STUDENTS * CLASSES_PER_STUDENT);
 
     let started = Instant::now();
     let again = import_roster(&conn, dir.path()).expect("reimports");
     let second = started.elapsed();
     assert!(again.changed_nothing());
     eprintln!("2,000-student roster: first import {first:?}, re-import {second:?} (debug build)");
-    assert!(
-        first < Duration::from_secs(10),
-        "import took {first:?}; per-row work is too slow"
-    );
+    assert!(first < Duration::from_secs(10), "import took {first:?}; per-row work is too slow");
 }
