@@ -1,1 +1,3 @@
 //! lantern-node: the school node.
+
+pub mod synth;
