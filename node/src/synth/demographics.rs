@@ -39,7 +39,11 @@ pub(crate) fn draw_family(rng: &mut impl Rng) -> FamilyOrigin {
     } else {
         race[category] = true;
     }
-    FamilyOrigin { race, two_or_more, hispanic_or_latino: rng.gen_bool(HISPANIC_SHARE) }
+    FamilyOrigin {
+        race,
+        two_or_more,
+        hispanic_or_latino: rng.gen_bool(HISPANIC_SHARE),
+    }
 }
 
 /// A student's demographics; `school_year_start` is the first day of school.
@@ -67,9 +71,9 @@ pub(crate) fn draw_student(
         let (country, city, _) = OTHER_COUNTRIES[weighted(rng, &weights)];
         (country, None, Some(city))
     } else if rng.gen_bool(0.8) {
-        ("US", Some(HOME_STATE), Some(*pick(rng, HOME_CITIES)))
+        ("US", Some(HOME_STATE), Some(pick(rng, HOME_CITIES)))
     } else {
-        let (state, city) = *pick(rng, OTHER_STATES);
+        let (state, city) = pick(rng, OTHER_STATES);
         ("US", Some(state), Some(city))
     };
     let [white, black, asian, american_indian, pacific_islander] = family.race;
@@ -104,7 +108,9 @@ mod tests {
                 draw_student(&mut rng, family, Grade::Six, start)
             })
             .collect();
-        let share = |f: &dyn Fn(&Demographics) -> bool| people.iter().filter(|d| f(d)).count() as f64 / 4000.0;
+        let share = |f: &dyn Fn(&Demographics) -> bool| {
+            people.iter().filter(|d| f(d)).count() as f64 / 4000.0
+        };
         assert!((0.25..0.31).contains(&share(&|d| d.hispanic_or_latino)));
         assert!((0.60..0.75).contains(&share(&|d| d.white)));
         assert!((0.13..0.20).contains(&share(&|d| d.black_or_african_american)));

@@ -57,8 +57,8 @@ pub(crate) fn weighted(rng: &mut impl Rng, weights: &[f64]) -> usize {
 }
 
 /// One element of a non-empty slice, uniformly.
-pub(crate) fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
-    &items[rng.gen_range(0..items.len())]
+pub(crate) fn pick<T: Copy>(rng: &mut impl Rng, items: &[T]) -> T {
+    items[rng.gen_range(0..items.len())]
 }
 
 #[cfg(test)]

@@ -5,9 +5,12 @@ use std::io::Write;
 
 use super::model::SyntheticSchool;
 
-pub(crate) const ITEMS_HEADER: &str = "item_id,activity_id,title,standards,correct_response,distractors,max_score";
-pub(crate) const ATTENDANCE_HEADER: &str = "student_sourced_id,date,status,class_sourced_id,minutes";
-pub(crate) const OUTCOMES_HEADER: &str = "student_sourced_id,assessment,date,score,proficiency_level";
+pub(crate) const ITEMS_HEADER: &str =
+    "item_id,activity_id,title,standards,correct_response,distractors,max_score";
+pub(crate) const ATTENDANCE_HEADER: &str =
+    "student_sourced_id,date,status,class_sourced_id,minutes";
+pub(crate) const OUTCOMES_HEADER: &str =
+    "student_sourced_id,assessment,date,score,proficiency_level";
 
 type Csv<W> = csv::Writer<W>;
 
@@ -22,7 +25,15 @@ pub(crate) fn items<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
             .collect::<Vec<_>>()
             .join(";");
         let correct = item.correct.to_string();
-        w.write_record([&item.item_id, &item.activity_id, &item.title, &standard, &correct, &distractors, "1"])?;
+        w.write_record([
+            &item.item_id,
+            &item.activity_id,
+            &item.title,
+            &standard,
+            &correct,
+            &distractors,
+            "1",
+        ])?;
     }
     Ok(school.items.len())
 }
