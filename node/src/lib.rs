@@ -15,3 +15,4 @@ pub mod import;
 pub mod imports;
 pub mod sources;
 pub mod store;
+pub mod synth;
