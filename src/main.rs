@@ -24,6 +24,29 @@ struct Cli {
 enum Command {
     /// A live system on synthetic data: school nodes with simulated classes. Prints URLs and logins.
     Demo(lantern::demo::DemoArgs),
+    /// Write a deterministic synthetic school: OneRoster CSV, items, attendance, xAPI statements, outcomes.
+    Synth {
+        #[arg(long, default_value_t = 400)]
+        students: usize,
+        /// School days to simulate from the first Monday of September 2026.
+        #[arg(long, default_value_t = 60)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The school's sourcedId.
+        #[arg(long, default_value = "school-1")]
+        school_id: String,
+        #[arg(long, default_value = "Lincoln Middle School")]
+        school_name: String,
+        /// Answered items per student per school day.
+        #[arg(long, default_value_t = 30)]
+        items_per_day: u32,
+        /// Logits by which items under-measure one subgroup (for testing bias audits; 0 = none).
+        #[arg(long, default_value_t = 0.0)]
+        bias: f64,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// The school node.
     Node {
         /// Configuration file (default: ./node.toml if present, else built-in defaults).
@@ -135,6 +158,21 @@ fn read_password_stdin() -> anyhow::Result<String> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => lantern::demo::run(args),
+        Command::Synth { students, days, seed, school_id, school_name, items_per_day, bias, out } => {
+            let params = lantern_node::synth::SynthParams {
+                students,
+                days,
+                seed,
+                school_id,
+                school_name,
+                items_per_day,
+                bias,
+                ..Default::default()
+            };
+            let summary = lantern_node::synth::write_school(&params, &out)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
         Command::Node { config, command } => {
             let cfg = node::load_config(config.as_deref())?;
             match command {
