@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod import;
 pub mod imports;
