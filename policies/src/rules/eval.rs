@@ -6,6 +6,8 @@
 //! when its condition is *true*. So a student with no data is never flagged by accident (`not
 //! (participation_change < 0)` does not fire when participation is unknown).
 
+use std::borrow::Borrow;
+
 use serde::{Deserialize, Serialize};
 
 use super::check::Condition;
@@ -79,24 +81,28 @@ impl Outcome {
 
 /// Evaluates `condition`; `standards` are the focus standards to range over (already filtered to
 /// those with enough evidence). `Some(support)` when the condition is true.
-pub fn holds(condition: &Condition, facts: &dyn StudentFacts, standards: &[StandardCode]) -> Option<Support> {
+pub fn holds<S: Borrow<StandardCode>>(
+    condition: &Condition,
+    facts: &dyn StudentFacts,
+    standards: &[S],
+) -> Option<Support> {
     let eval = Evaluator { facts, standards };
     let outcome = eval.eval(condition, None);
     (outcome.truth == Truth::True).then(|| eval.support(outcome.why))
 }
 
-struct Evaluator<'a> {
+struct Evaluator<'a, S> {
     facts: &'a dyn StudentFacts,
-    standards: &'a [StandardCode],
+    standards: &'a [S],
 }
 
-impl Evaluator<'_> {
+impl<S: Borrow<StandardCode>> Evaluator<'_, S> {
     fn read(&self, indicator: Indicator, standard: Option<usize>) -> Option<Fact> {
         // The checker only lets per-standard indicators appear inside a quantifier, which always
         // passes a standard; per-student ones are read from the student either way.
         let fact = match (indicator.level(), standard) {
             (Level::PerStandard, Some(i)) => {
-                let value = self.facts.standard_value(&self.standards[i], indicator)?;
+                let value = self.facts.standard_value(self.standards[i].borrow(), indicator)?;
                 Fact::Standard(i, Reading { indicator, value })
             }
             (Level::PerStandard, None) => return None,
@@ -223,9 +229,10 @@ impl Evaluator<'_> {
                     let slot = match standard_slots.iter().find(|(s, _)| *s == i) {
                         Some(&(_, slot)) => slot,
                         None => {
-                            support
-                                .standards
-                                .push(StandardEvidence { standard: self.standards[i].clone(), values: Vec::new() });
+                            support.standards.push(StandardEvidence {
+                                standard: self.standards[i].borrow().clone(),
+                                values: Vec::new(),
+                            });
                             standard_slots.push((i, support.standards.len() - 1));
                             support.standards.len() - 1
                         }

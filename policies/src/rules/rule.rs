@@ -125,6 +125,8 @@ pub struct Rule {
     pub enabled: bool,
     pub(crate) focus: Arc<FocusStandards>,
     pub(crate) policy_hash: PolicyHash,
+    /// Whether the condition has any/all/count, so focus standards need gathering.
+    pub(crate) uses_standards: bool,
 }
 
 /// Why a flag was raised: what a teacher reads, and what is stored with the flag.
@@ -159,12 +161,20 @@ impl Rule {
             return None;
         }
         let evidence_on = |s: &StandardCode| facts.standard_value(s, Indicator::MasteryEvidence);
-        let standards: Vec<_> = self
-            .focus
-            .resolve(facts)
-            .into_iter()
-            .filter(|s| evidence_on(s).and_then(Value::as_number).is_some_and(|n| n >= f64::from(self.min_evidence)))
-            .collect();
+        let enough_evidence = |s: &StandardCode| {
+            evidence_on(s).and_then(Value::as_number).is_some_and(|n| n >= f64::from(self.min_evidence))
+        };
+        // Rules that never look at standards skip gathering them (this runs on every event).
+        let all_standards;
+        let candidates: Vec<&StandardCode> = match (self.uses_standards, &*self.focus) {
+            (false, _) => Vec::new(),
+            (true, FocusStandards::List(list)) => list.iter().collect(),
+            (true, FocusStandards::All) => {
+                all_standards = self.focus.resolve(facts);
+                all_standards.iter().collect()
+            }
+        };
+        let standards: Vec<&StandardCode> = candidates.into_iter().filter(|s| enough_evidence(s)).collect();
         let mut support = holds(&self.condition, facts, &standards)?;
         // A teacher reads "62% from 4 answers": keep the answer count with every standard.
         for s in &mut support.standards {
@@ -283,6 +293,7 @@ pub(crate) fn rule(
             reason: reason?,
             condition_text: condition_raw.map(|c| c.get_ref().clone())?,
             condition: checked.condition,
+            uses_standards: checked.uses_standards,
             tier: tier?,
             color: color?,
             label: label?,

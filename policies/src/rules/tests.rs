@@ -349,3 +349,16 @@ fn error_toml_shape_stops_at_the_first_problem() {
     let out = [syntax, unknown_key, wrong_type].map(|t| diagnostics(&t));
     insta::assert_snapshot!("toml_shape", out.join("\n"));
 }
+
+#[test]
+fn the_conditions_in_docs_policies_md_are_valid() {
+    let doc = include_str!("../../../docs/POLICIES.md");
+    let mut seen = 0;
+    for line in doc.lines().map(str::trim).filter(|l| l.starts_with("condition = \"") && !l.ends_with("\"\"\"")) {
+        let text = line.trim_start_matches("condition = \"").trim_end_matches('"');
+        let expr = parser::parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        check::check(&expr, None).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        seen += 1;
+    }
+    assert!(seen >= 4, "examples found: {seen}");
+}

@@ -83,7 +83,7 @@ fn wrong_kind_or_nan_values_are_unknown() {
 #[test]
 fn all_needs_every_standard_and_at_least_one() {
     let c = condition("all(focus_standards, mastery >= 0.8)");
-    assert_eq!(holds(&c, &FactSheet::new(), &[]), None, "no standards: never fires");
+    assert_eq!(holds::<StandardCode>(&c, &FactSheet::new(), &[]), None, "no standards: never fires");
     let facts = FactSheet::new().with_mastery(&code("A"), 0.9, 5).with_mastery(&code("B"), 0.85, 5);
     assert_eq!(holds(&c, &facts, &three()), None, "C unknown");
     let support = holds(&c, &facts, &three()[..2]).unwrap();
@@ -163,4 +163,106 @@ fn evaluation_is_deterministic() {
     }
     assert_eq!(first.values.len(), 2);
     assert_eq!(first.standards.len(), 2);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const STUDENT_ATOMS: &[&str] = &[
+        "absences_14d >= 2",
+        "chronic_absence",
+        "attendance_rate < 0.9",
+        "participation_change <= -0.2",
+        "consecutive_absences > 2",
+        "mastery_trend < 0",
+    ];
+    const STANDARD_ATOMS: &[&str] = &["mastery < 0.7", "mastery_evidence >= 3", "mastery_high < 0.5"];
+
+    /// Random valid condition text built from known-good pieces.
+    fn condition_text() -> impl Strategy<Value = String> {
+        let standard_body =
+            proptest::sample::select(STANDARD_ATOMS).prop_map(str::to_string).prop_recursive(2, 8, 2, |inner| {
+                prop_oneof![
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+                    inner.prop_map(|a| format!("not {a}")),
+                ]
+            });
+        let leaf = prop_oneof![
+            proptest::sample::select(STUDENT_ATOMS).prop_map(str::to_string),
+            standard_body.clone().prop_map(|b| format!("any(focus_standards, {b})")),
+            standard_body.clone().prop_map(|b| format!("all(focus_standards, {b})")),
+            (standard_body, 1u32..=3).prop_map(|(b, n)| format!("count(focus_standards, {b}) >= {n}")),
+        ];
+        leaf.prop_recursive(3, 12, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+                inner.prop_map(|a| format!("not {a}")),
+            ]
+        })
+    }
+
+    fn optional<T: std::fmt::Debug + Clone>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+        proptest::option::of(s)
+    }
+
+    fn facts() -> impl Strategy<Value = FactSheet> {
+        let standard = (optional(0.0..=1.0f64), optional(0u32..8), optional(0.0..=1.0f64));
+        (
+            optional(0u32..=10),
+            optional(any::<bool>()),
+            optional(0.0..=1.0f64),
+            optional(-1.0..=1.0f64),
+            proptest::collection::vec(standard, 3),
+        )
+            .prop_map(|(absences, chronic, rate, change, per_standard)| {
+                let mut f = FactSheet::new();
+                let mut set = |i: Indicator, v: Option<Value>| {
+                    if let Some(v) = v {
+                        f.values.insert(i, v);
+                    }
+                };
+                set(Indicator::Absences14d, absences.map(Value::Count));
+                set(Indicator::ChronicAbsence, chronic.map(Value::Flag));
+                set(Indicator::AttendanceRate, rate.map(Value::Number));
+                set(Indicator::ParticipationChange, change.map(Value::Number));
+                for (code, (m, n, high)) in three().iter().zip(per_standard) {
+                    if let Some(m) = m {
+                        f = f.with_standard(code, Indicator::Mastery, Value::Number(m));
+                    }
+                    if let Some(n) = n {
+                        f = f.with_standard(code, Indicator::MasteryEvidence, Value::Count(n));
+                    }
+                    if let Some(h) = high {
+                        f = f.with_standard(code, Indicator::MasteryHigh, Value::Number(h));
+                    }
+                }
+                f
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn evaluation_is_a_pure_function_of_the_facts(text in condition_text(), facts in facts()) {
+            let checked = check(&parse(&text).unwrap(), Some(3));
+            let condition = checked.map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?.condition;
+            let first = holds(&condition, &facts, &three());
+            prop_assert_eq!(holds(&condition, &facts.clone(), &three()), first.clone());
+            if let Some(support) = first {
+                // Evidence names only standards that were tested and values the student has.
+                for s in &support.standards {
+                    prop_assert!(three().contains(&s.standard));
+                    for r in &s.values {
+                        prop_assert_eq!(facts.standard_value(&s.standard, r.indicator), Some(r.value));
+                    }
+                }
+                for r in &support.values {
+                    prop_assert_eq!(facts.value(r.indicator), Some(r.value));
+                }
+            }
+        }
+    }
 }
