@@ -65,8 +65,8 @@ impl RulesPolicy {
         self.rules.iter().find(|r| r.id.as_str() == id)
     }
 
-    pub fn playbook(&self, id: &PlaybookId) -> Option<&Playbook> {
-        self.playbooks.iter().find(|p| &p.id == id)
+    pub fn playbook(&self, id: &str) -> Option<&Playbook> {
+        self.playbooks.iter().find(|p| p.id.as_str() == id)
     }
 
     /// Every rule that fires for this student, in file order.

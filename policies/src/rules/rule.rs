@@ -258,7 +258,7 @@ pub(crate) fn rule(
         tier
     });
     let color = report.required(&r.color, &table, &owner, "color", "green, amber or red").and_then(|c| {
-        let color = match c.get_ref().as_str() {
+        match c.get_ref().as_str() {
             "green" => Some(Color::Green),
             "amber" => Some(Color::Amber),
             "red" => Some(Color::Red),
@@ -266,8 +266,7 @@ pub(crate) fn rule(
                 report.at(c.span(), format!("color = \"{other}\": expected green, amber or red"));
                 None
             }
-        };
-        color
+        }
     });
     let label = report
         .required(&r.label, &table, &owner, "label", "the text shown beside the colour")

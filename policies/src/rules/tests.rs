@@ -87,7 +87,7 @@ fn defaults_load_clean() {
     assert_eq!(p.bkt, BktParams { prior: 0.3, learn: 0.15, slip: 0.1, guess: 0.25 });
     assert_eq!(p.hash, default_source().hash());
     for r in &p.rules {
-        assert!(p.playbook(&r.playbook).is_some(), "{} names a playbook", r.id);
+        assert!(p.playbook(r.playbook.as_str()).is_some(), "{} names a playbook", r.id);
     }
     assert!(p.playbooks.iter().all(|pb| pb.goal_weeks == DEFAULT_GOAL_WEEKS || pb.id.as_str() == "teacher-check-in"));
 }
