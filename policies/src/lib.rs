@@ -3,5 +3,7 @@
 //! release envelope.
 
 pub mod policy_file;
+pub mod retention;
+pub mod rules;
 
 pub use policy_file::{Diagnostic, PolicyHash, PolicySource};
