@@ -33,9 +33,9 @@ use chrono::{NaiveDate, Weekday};
 
 pub use live::LiveSimulator;
 pub use model::{
-    AcademicSession, AttendanceStatus, Course, Demographics, Grade, Guardian, GuardianRole, Item,
-    Org, OrgType, Outcome, Person, SchoolClass, SessionType, Sex, Standard, StandardLatent,
-    Student, StudentLatent, SyntheticSchool, Teacher, ITEMS_BASE, SIS_HOME_PAGE,
+    AcademicSession, AttendanceStatus, Course, Demographics, Grade, Guardian, GuardianRole, Item, Org, OrgType,
+    Outcome, Person, SchoolClass, SessionType, Sex, Standard, StandardLatent, Student, StudentLatent, SyntheticSchool,
+    Teacher, ITEMS_BASE, SIS_HOME_PAGE,
 };
 pub use statements::{StatementStream, SynthStatement};
 
@@ -86,43 +86,24 @@ impl Default for SynthParams {
 impl SynthParams {
     /// Checks the parameters `write_school` accepts; the error names the field.
     pub fn check(&self) -> Result<(), SynthError> {
-        let invalid =
-            |field: &'static str, reason: String| SynthError::InvalidParam { field, reason };
+        let invalid = |field: &'static str, reason: String| SynthError::InvalidParam { field, reason };
         if self.students == 0 || self.students > MAX_STUDENTS {
-            return Err(invalid(
-                "students",
-                format!("{} is not in 1..={MAX_STUDENTS}", self.students),
-            ));
+            return Err(invalid("students", format!("{} is not in 1..={MAX_STUDENTS}", self.students)));
         }
         if self.days == 0 || self.days > MAX_DAYS {
-            return Err(invalid(
-                "days",
-                format!("{} is not in 1..={MAX_DAYS}", self.days),
-            ));
+            return Err(invalid("days", format!("{} is not in 1..={MAX_DAYS}", self.days)));
         }
         if self.items_per_day == 0 || self.items_per_day > MAX_ITEMS_PER_DAY {
             let n = self.items_per_day;
-            return Err(invalid(
-                "items_per_day",
-                format!("{n} is not in 1..={MAX_ITEMS_PER_DAY}"),
-            ));
+            return Err(invalid("items_per_day", format!("{n} is not in 1..={MAX_ITEMS_PER_DAY}")));
         }
         if !self.bias.is_finite() || !(-5.0..=5.0).contains(&self.bias) {
-            return Err(invalid(
-                "bias",
-                format!("{} is not a number in -5..=5 logits", self.bias),
-            ));
+            return Err(invalid("bias", format!("{} is not a number in -5..=5 logits", self.bias)));
         }
         let id_ok = !self.school_id.is_empty()
-            && self
-                .school_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            && self.school_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !id_ok {
-            let reason = format!(
-                "{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'",
-                self.school_id
-            );
+            let reason = format!("{:?} must be non-empty ASCII letters, digits, '-', '_' or '.'", self.school_id);
             return Err(invalid("school_id", reason));
         }
         if self.school_name.trim().is_empty() {
@@ -153,10 +134,7 @@ pub enum SynthError {
     #[error("synth parameter {field}: {reason}")]
     InvalidParam { field: &'static str, reason: String },
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: {source}", path.display())]
     Csv { path: PathBuf, source: csv::Error },
 }

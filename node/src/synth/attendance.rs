@@ -19,11 +19,7 @@ pub(crate) fn simulate(seed: u64, students: &[Student], days: usize) -> Vec<Atte
         let p = latent.absence_propensity.clamp(0.0, 0.95);
         let stay = SPELL_CONTINUE.max(p);
         // Chance of a new spell chosen so the stationary absence rate is p.
-        let start = if p >= 1.0 {
-            1.0
-        } else {
-            (p * (1.0 - stay) / (1.0 - p)).clamp(0.0, 1.0)
-        };
+        let start = if p >= 1.0 { 1.0 } else { (p * (1.0 - stay) / (1.0 - p)).clamp(0.0, 1.0) };
         let mut absent_yesterday = false;
         for day in 0..days {
             let chance = if day == 0 {
@@ -58,43 +54,24 @@ mod tests {
 
     #[test]
     fn long_run_absence_rate_follows_propensity() {
-        let school = generate(&SynthParams {
-            students: 300,
-            days: 180,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 300, days: 180, ..SynthParams::default() });
         let days = school.school_days.len();
         let (mut observed, mut expected) = (0.0, 0.0);
         for (s, student) in school.students.iter().enumerate() {
-            observed += (0..days)
-                .filter(|d| school.attendance(s, *d).is_absence())
-                .count() as f64;
+            observed += (0..days).filter(|d| school.attendance(s, *d).is_absence()).count() as f64;
             expected += student.latent.absence_propensity * days as f64;
         }
         let ratio = observed / expected;
-        assert!(
-            (0.85..1.15).contains(&ratio),
-            "observed/expected absences {ratio}"
-        );
+        assert!((0.85..1.15).contains(&ratio), "observed/expected absences {ratio}");
     }
 
     #[test]
     fn every_status_occurs() {
-        let school = generate(&SynthParams {
-            students: 100,
-            days: 60,
-            ..SynthParams::default()
-        });
-        for status in [
-            AttendanceStatus::Present,
-            AttendanceStatus::Tardy,
-            AttendanceStatus::Absent,
-            AttendanceStatus::Excused,
-        ] {
-            assert!(
-                school.attendance.contains(&status),
-                "{status:?} never occurs"
-            );
+        let school = generate(&SynthParams { students: 100, days: 60, ..SynthParams::default() });
+        for status in
+            [AttendanceStatus::Present, AttendanceStatus::Tardy, AttendanceStatus::Absent, AttendanceStatus::Excused]
+        {
+            assert!(school.attendance.contains(&status), "{status:?} never occurs");
         }
     }
 }

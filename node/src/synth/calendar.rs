@@ -18,16 +18,9 @@ impl SchoolCalendar {
     pub(crate) fn new(start: NaiveDate, days: u32) -> Self {
         let simulated = days as usize;
         let wanted = simulated.max(YEAR_SCHOOL_DAYS);
-        let year_days = start
-            .iter_days()
-            .filter(|d| is_school_day(*d))
-            .take(wanted)
-            .collect::<Vec<_>>();
+        let year_days = start.iter_days().filter(|d| is_school_day(*d)).take(wanted).collect::<Vec<_>>();
         let simulated = simulated.min(year_days.len());
-        SchoolCalendar {
-            year_days,
-            simulated,
-        }
+        SchoolCalendar { year_days, simulated }
     }
 
     /// The simulated school days, in order.
@@ -37,20 +30,14 @@ impl SchoolCalendar {
 
     /// First and last school day of the year.
     pub(crate) fn year(&self) -> (NaiveDate, NaiveDate) {
-        (
-            self.day(0),
-            self.day(self.year_days.len().saturating_sub(1)),
-        )
+        (self.day(0), self.day(self.year_days.len().saturating_sub(1)))
     }
 
     /// First and last day of each term: the year split in two halves of school days.
     pub(crate) fn terms(&self) -> [(NaiveDate, NaiveDate); 2] {
         let half = self.year_days.len() / 2;
         let (first, last) = self.year();
-        [
-            (first, self.day(half.saturating_sub(1))),
-            (self.day(half), last),
-        ]
+        [(first, self.day(half.saturating_sub(1))), (self.day(half), last)]
     }
 
     /// Index of the last simulated day at or before the `n`-th school day of the year.
@@ -89,9 +76,7 @@ pub(crate) fn holiday(date: NaiveDate) -> Option<&'static str> {
         11 if weekday == Weekday::Fri && (23..=29).contains(&day) => Some("Thanksgiving break"),
         12 if day >= 21 => Some("Winter break"),
         1 if day <= 2 => Some("Winter break"),
-        1 if weekday == Weekday::Mon && (15..=21).contains(&day) => {
-            Some("Martin Luther King Jr. Day")
-        }
+        1 if weekday == Weekday::Mon && (15..=21).contains(&day) => Some("Martin Luther King Jr. Day"),
         2 if weekday == Weekday::Mon && (15..=21).contains(&day) => Some("Presidents' Day"),
         4 if (1..=7).contains(&monday) => Some("Spring break"),
         5 if weekday == Weekday::Mon && day >= 25 => Some("Memorial Day"),
@@ -113,15 +98,8 @@ mod tests {
         let days = cal.simulated_days();
         assert_eq!(days.len(), 180);
         assert_eq!(days[0], date(2026, 9, 7));
-        assert!(days
-            .iter()
-            .all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
-        for holiday in [
-            date(2026, 11, 26),
-            date(2026, 11, 27),
-            date(2026, 12, 24),
-            date(2027, 1, 18),
-        ] {
+        assert!(days.iter().all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
+        for holiday in [date(2026, 11, 26), date(2026, 11, 27), date(2026, 12, 24), date(2027, 1, 18)] {
             assert!(!days.contains(&holiday), "{holiday} should be a holiday");
         }
         assert!(days.windows(2).all(|w| w[0] < w[1]));

@@ -39,11 +39,7 @@ pub(crate) fn draw_family(rng: &mut impl Rng) -> FamilyOrigin {
     } else {
         race[category] = true;
     }
-    FamilyOrigin {
-        race,
-        two_or_more,
-        hispanic_or_latino: rng.gen_bool(HISPANIC_SHARE),
-    }
+    FamilyOrigin { race, two_or_more, hispanic_or_latino: rng.gen_bool(HISPANIC_SHARE) }
 }
 
 /// A student's demographics; `school_year_start` is the first day of school.
@@ -108,9 +104,7 @@ mod tests {
                 draw_student(&mut rng, family, Grade::Six, start)
             })
             .collect();
-        let share = |f: &dyn Fn(&Demographics) -> bool| {
-            people.iter().filter(|d| f(d)).count() as f64 / 4000.0
-        };
+        let share = |f: &dyn Fn(&Demographics) -> bool| people.iter().filter(|d| f(d)).count() as f64 / 4000.0;
         assert!((0.25..0.31).contains(&share(&|d| d.hispanic_or_latino)));
         assert!((0.60..0.75).contains(&share(&|d| d.white)));
         assert!((0.13..0.20).contains(&share(&|d| d.black_or_african_american)));

@@ -41,14 +41,7 @@ pub(crate) fn build_bank(seed: u64) -> (Vec<Standard>, Vec<Item>) {
                     difficulty: difficulty + 0.6 * normal(&mut rng),
                 });
             }
-            standards.push(Standard {
-                code,
-                title,
-                grade,
-                misconceptions,
-                items: first..items.len(),
-                difficulty,
-            });
+            standards.push(Standard { code, title, grade, misconceptions, items: first..items.len(), difficulty });
         }
     }
     (standards, items)
@@ -69,24 +62,14 @@ mod tests {
             choices.sort_unstable();
             assert_eq!(choices, CHOICES, "{}", item.item_id);
             let standard = &standards[item.standard];
-            assert!(standard
-                .items
-                .contains(&items.iter().position(|i| i == item).unwrap_or(usize::MAX)));
+            assert!(standard.items.contains(&items.iter().position(|i| i == item).unwrap_or(usize::MAX)));
             for d in &item.distractors {
                 assert!(standard.misconceptions.contains(&d.misconception));
             }
-            assert!(item
-                .item_id
-                .starts_with("https://items.lantern.example/item/"));
+            assert!(item.item_id.starts_with("https://items.lantern.example/item/"));
         }
-        assert_eq!(
-            items[0].item_id,
-            "https://items.lantern.example/item/6.RP.A.1/001"
-        );
-        assert_eq!(
-            items[0].activity_id,
-            "https://items.lantern.example/quiz/6.RP.A.1"
-        );
+        assert_eq!(items[0].item_id, "https://items.lantern.example/item/6.RP.A.1/001");
+        assert_eq!(items[0].activity_id, "https://items.lantern.example/quiz/6.RP.A.1");
     }
 
     #[test]

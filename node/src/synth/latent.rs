@@ -38,11 +38,7 @@ pub(crate) fn draw(
         0.065 * rng.gen::<f64>().powf(1.8)
     };
     let excused_share = rng.gen_range(0.2..0.7);
-    let tardy_propensity = if rng.gen_bool(0.7) {
-        rng.gen_range(0.0..0.03)
-    } else {
-        rng.gen_range(0.03..0.12)
-    };
+    let tardy_propensity = if rng.gen_bool(0.7) { rng.gen_range(0.0..0.03) } else { rng.gen_range(0.03..0.12) };
     let non_response_propensity = rng.gen_range(0.0..0.06);
     let pace = (0.3 * normal(&mut rng)).exp();
     let standards = grade_standards
@@ -85,10 +81,7 @@ impl StudentLatent {
     /// Mean true ability over the grade's standards at the given practice counts.
     pub fn mean_true_ability(&self, exposures: &[u32]) -> f64 {
         let n = self.standards.len().max(1) as f64;
-        (0..self.standards.len())
-            .map(|k| self.true_ability(k, exposures.get(k).copied().unwrap_or(0)))
-            .sum::<f64>()
-            / n
+        (0..self.standards.len()).map(|k| self.true_ability(k, exposures.get(k).copied().unwrap_or(0))).sum::<f64>() / n
     }
 }
 
@@ -100,10 +93,7 @@ pub(crate) fn p_correct(measured_ability: f64, difficulty: f64) -> f64 {
 /// The choice a student picks when wrong: the distractor of their favourite misconception with
 /// probability `misconception_strength` when the item offers it, otherwise any distractor.
 pub(crate) fn wrong_choice(rng: &mut impl Rng, item: &Item, latent: &StandardLatent) -> char {
-    let favourite = item
-        .distractors
-        .iter()
-        .find(|d| d.misconception == latent.favorite_misconception);
+    let favourite = item.distractors.iter().find(|d| d.misconception == latent.favorite_misconception);
     match favourite {
         Some(d) if rng.gen::<f64>() < latent.misconception_strength => d.choice,
         _ => pick(rng, &item.distractors).choice,
@@ -114,9 +104,7 @@ pub(crate) fn wrong_choice(rng: &mut impl Rng, item: &Item, latent: &StandardLat
 pub(crate) fn answer_seconds(rng: &mut impl Rng, pace: f64, success: bool) -> u32 {
     let u: f64 = rng.gen();
     let wrong_factor = if success { 1.0 } else { 1.2 };
-    (pace * (12.0 + 40.0 * u * u) * wrong_factor)
-        .round()
-        .clamp(3.0, 300.0) as u32
+    (pace * (12.0 + 40.0 * u * u) * wrong_factor).round().clamp(3.0, 300.0) as u32
 }
 
 /// Seconds between the quiz starting and the student opening it.
@@ -153,14 +141,9 @@ mod tests {
     fn bias_lowers_only_the_under_measured_subgroup() {
         let (standards, _) = build_bank(1);
         let mut latent = draw(1, 0, false, &standards, 0..30);
-        assert_eq!(
-            latent.measured_ability(2, 10, 0.8),
-            latent.true_ability(2, 10)
-        );
+        assert_eq!(latent.measured_ability(2, 10, 0.8), latent.true_ability(2, 10));
         latent.under_measured = true;
-        assert!(
-            (latent.true_ability(2, 10) - latent.measured_ability(2, 10, 0.8) - 0.8).abs() < 1e-9
-        );
+        assert!((latent.true_ability(2, 10) - latent.measured_ability(2, 10, 0.8) - 0.8).abs() < 1e-9);
     }
 
     #[test]
@@ -170,27 +153,14 @@ mod tests {
         let standard = &latent.standards[0];
         let item = items[standards[0].items.clone()]
             .iter()
-            .find(|i| {
-                i.distractors
-                    .iter()
-                    .any(|d| d.misconception == standard.favorite_misconception)
-            })
+            .find(|i| i.distractors.iter().any(|d| d.misconception == standard.favorite_misconception))
             .expect("three of four misconceptions appear on each item, so one of six items has it");
-        let favourite = item
-            .distractors
-            .iter()
-            .find(|d| d.misconception == standard.favorite_misconception);
+        let favourite = item.distractors.iter().find(|d| d.misconception == standard.favorite_misconception);
         let favourite = favourite.map(|d| d.choice).unwrap_or('?');
         let mut rng = stream(1, Purpose::Statements, 0);
-        let hits = (0..3000)
-            .filter(|_| wrong_choice(&mut rng, item, standard) == favourite)
-            .count();
-        let expected = 3000.0
-            * (standard.misconception_strength + (1.0 - standard.misconception_strength) / 3.0);
-        assert!(
-            (hits as f64 - expected).abs() < 150.0,
-            "{hits} vs {expected}"
-        );
+        let hits = (0..3000).filter(|_| wrong_choice(&mut rng, item, standard) == favourite).count();
+        let expected = 3000.0 * (standard.misconception_strength + (1.0 - standard.misconception_strength) / 3.0);
+        assert!((hits as f64 - expected).abs() < 150.0, "{hits} vs {expected}");
         assert_ne!(favourite, item.correct);
     }
 }

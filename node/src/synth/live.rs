@@ -93,17 +93,9 @@ impl LiveSimulator {
             self.start_slot(s);
         }
         self.last_slot = Some(self.last_slot.map_or(slot, |last| last.max(slot)));
-        let due = self
-            .scheduled
-            .iter()
-            .take(max)
-            .take_while(|a| a.due <= now)
-            .count();
+        let due = self.scheduled.iter().take(max).take_while(|a| a.due <= now).count();
         let answers: Vec<ScheduledAnswer> = self.scheduled.drain(..due).collect();
-        answers
-            .iter()
-            .map(|a| self.statement(a).to_value())
-            .collect()
+        answers.iter().map(|a| self.statement(a).to_value()).collect()
     }
 
     fn slot(&self, now: DateTime<Utc>) -> i64 {
@@ -135,21 +127,10 @@ impl LiveSimulator {
         let school = &self.school;
         let rng = &mut self.rng;
         let days = school.school_days.len();
-        for (c, class) in school
-            .classes
-            .iter()
-            .enumerate()
-            .filter(|(_, class)| class.period == period)
-        {
-            let current = days
-                .checked_sub(1)
-                .and_then(|d| school.plan.quizzes(c, d).next())
-                .map_or(0, |q| q.local_standard);
-            let local = if rng.gen_bool(0.4) {
-                rng.gen_range(0..=current)
-            } else {
-                current
-            };
+        for (c, class) in school.classes.iter().enumerate().filter(|(_, class)| class.period == period) {
+            let current =
+                days.checked_sub(1).and_then(|d| school.plan.quizzes(c, d).next()).map_or(0, |q| q.local_standard);
+            let local = if rng.gen_bool(0.4) { rng.gen_range(0..=current) } else { current };
             let standard = &school.standards[school.grade_standards(class.grade).start + local];
             let registration = uuid(rng);
             let opens = rng.gen_range(15..60);
@@ -171,11 +152,7 @@ impl LiveSimulator {
                     let practised = &mut self.exposures[s][local];
                     let ability = latent.measured_ability(local, *practised, school.params.bias);
                     let success = rng.gen::<f64>() < p_correct(ability, item.difficulty);
-                    let response = if success {
-                        item.correct
-                    } else {
-                        wrong_choice(rng, item, standard_latent)
-                    };
+                    let response = if success { item.correct } else { wrong_choice(rng, item, standard_latent) };
                     let duration_seconds = answer_seconds(rng, latent.pace, success);
                     t += duration_seconds;
                     *practised += 1;
@@ -224,11 +201,7 @@ mod tests {
 
     #[test]
     fn classes_in_session_answer_over_the_period_and_some_never_respond() {
-        let school = generate(&SynthParams {
-            students: 200,
-            days: 5,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 200, days: 5, ..SynthParams::default() });
         let mut sim = LiveSimulator::new(&school, 9);
         let start = 1_800_000_000 / 300 * 300;
         let period = sim.period_at(at(start));
@@ -238,65 +211,34 @@ mod tests {
         let classes: BTreeMap<String, &crate::synth::SchoolClass> = school
             .classes
             .iter()
-            .map(|c| {
-                (
-                    format!("https://sis.lantern.example/classes/{}", c.sourced_id),
-                    c,
-                )
-            })
+            .map(|c| (format!("https://sis.lantern.example/classes/{}", c.sourced_id), c))
             .collect();
         let mut answered: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut last = String::new();
         for (now, v) in &out {
             let ts = v["timestamp"].as_str().expect("timestamp").to_owned();
-            assert!(
-                ts <= at(*now).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "statement from the future"
-            );
+            assert!(ts <= at(*now).format("%Y-%m-%dT%H:%M:%SZ").to_string(), "statement from the future");
             assert!(ts >= last, "out of order");
             last = ts;
-            let class_iri = v["context"]["contextActivities"]["grouping"][1]["id"]
-                .as_str()
-                .expect("class");
+            let class_iri = v["context"]["contextActivities"]["grouping"][1]["id"].as_str().expect("class");
             let class = classes.get(class_iri).expect("class exists");
-            let actor = v["actor"]["account"]["name"]
-                .as_str()
-                .expect("actor")
-                .to_owned();
-            assert!(class
-                .students
-                .iter()
-                .any(|s| school.students[*s].person.sourced_id == actor));
-            answered
-                .entry(class_iri.to_owned())
-                .or_default()
-                .insert(actor);
+            let actor = v["actor"]["account"]["name"].as_str().expect("actor").to_owned();
+            assert!(class.students.iter().any(|s| school.students[*s].person.sourced_id == actor));
+            answered.entry(class_iri.to_owned()).or_default().insert(actor);
             let item = v["object"]["id"].as_str().expect("item");
             assert!(school.items.iter().any(|i| i.item_id == item));
         }
         let in_session: Vec<_> = classes.values().filter(|c| c.period == period).collect();
-        assert_eq!(
-            answered.len(),
-            in_session.len(),
-            "every class of the period runs a quiz"
-        );
+        assert_eq!(answered.len(), in_session.len(), "every class of the period runs a quiz");
         for class in in_session {
             let iri = format!("https://sis.lantern.example/classes/{}", class.sourced_id);
-            assert!(
-                answered[&iri].len() < class.students.len(),
-                "everyone answered in {}",
-                class.title
-            );
+            assert!(answered[&iri].len() < class.students.len(), "everyone answered in {}", class.title);
         }
     }
 
     #[test]
     fn same_seed_same_statements_and_max_is_respected() {
-        let school = generate(&SynthParams {
-            students: 120,
-            days: 3,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 120, days: 3, ..SynthParams::default() });
         let start = 1_800_000_000 / 300 * 300;
         let a = run(&mut LiveSimulator::new(&school, 4), start, 120);
         let b = run(&mut LiveSimulator::new(&school, 4), start, 120);
@@ -304,10 +246,7 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         let mut sim = LiveSimulator::new(&school, 4);
-        assert!(
-            sim.next_statements(at(start), 3).is_empty(),
-            "nothing is due at the bell"
-        );
+        assert!(sim.next_statements(at(start), 3).is_empty(), "nothing is due at the bell");
         let batch = sim.next_statements(at(start + 299), 3);
         assert_eq!(batch.len(), 3);
         assert!(sim.scheduled() > 0);
@@ -315,21 +254,15 @@ mod tests {
 
     #[test]
     fn a_long_pause_is_not_replayed() {
-        let school = generate(&SynthParams {
-            students: 300,
-            days: 3,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 300, days: 3, ..SynthParams::default() });
         let mut sim = LiveSimulator::new(&school, 4);
         let start = 1_800_000_000 / 300 * 300;
         sim.next_statements(at(start), 10);
         let resumed = at(start + 86_400 + 30);
         let later = sim.next_statements(resumed, usize::MAX);
         // Quizzes of the first period, and of the periods just before and at the resume time only.
-        let periods: BTreeSet<u8> = [at(start), at(start + 86_400 - 300), resumed]
-            .into_iter()
-            .map(|t| sim.period_at(t))
-            .collect();
+        let periods: BTreeSet<u8> =
+            [at(start), at(start + 86_400 - 300), resumed].into_iter().map(|t| sim.period_at(t)).collect();
         let allowed: BTreeSet<String> = school
             .classes
             .iter()
@@ -338,13 +271,8 @@ mod tests {
             .collect();
         assert!(!later.is_empty());
         for v in &later {
-            let class = v["context"]["contextActivities"]["grouping"][1]["id"]
-                .as_str()
-                .unwrap_or_default();
-            assert!(
-                allowed.contains(class),
-                "a quiz of a skipped period was replayed"
-            );
+            let class = v["context"]["contextActivities"]["grouping"][1]["id"].as_str().unwrap_or_default();
+            assert!(allowed.contains(class), "a quiz of a skipped period was replayed");
         }
     }
 }

@@ -374,11 +374,7 @@ impl SyntheticSchool {
 
     /// Indices of the standards of `grade` in [`SyntheticSchool::standards`].
     pub fn grade_standards(&self, grade: Grade) -> Range<usize> {
-        let start = self
-            .standards
-            .iter()
-            .position(|s| s.grade == grade)
-            .unwrap_or(0);
+        let start = self.standards.iter().position(|s| s.grade == grade).unwrap_or(0);
         let len = self.standards.iter().filter(|s| s.grade == grade).count();
         start..start + len
     }

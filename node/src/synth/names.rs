@@ -45,10 +45,10 @@ pub(crate) const FEMALE_GIVEN: &[&str] = &[
 ];
 
 pub(crate) const MALE_GIVEN: &[&str] = &[
-    "José", "Liam", "Noah", "Oliver", "Elijah", "Mateo", "Lucas", "Ethan", "Mason", "Jamal",
-    "Diego", "Andrés", "Minh", "Arjun", "Kenji", "Omar", "Malik", "Henry", "Samuel", "Caleb",
-    "Jesús", "Darius", "Wei", "Søren", "Björn", "Tomás", "Jayden", "Isaiah", "Ángel", "Khalil",
-    "Dmitri", "Rafael", "Owen", "Hiroshi", "Kwame", "Julián", "Aiden", "Gabriel", "Nikolai", "Bảo",
+    "José", "Liam", "Noah", "Oliver", "Elijah", "Mateo", "Lucas", "Ethan", "Mason", "Jamal", "Diego", "Andrés", "Minh",
+    "Arjun", "Kenji", "Omar", "Malik", "Henry", "Samuel", "Caleb", "Jesús", "Darius", "Wei", "Søren", "Björn", "Tomás",
+    "Jayden", "Isaiah", "Ángel", "Khalil", "Dmitri", "Rafael", "Owen", "Hiroshi", "Kwame", "Julián", "Aiden",
+    "Gabriel", "Nikolai", "Bảo",
 ];
 
 pub(crate) const FAMILY: &[&str] = &[
@@ -120,23 +120,13 @@ pub(crate) const FAMILY: &[&str] = &[
     "Đặng",
 ];
 
-pub(crate) const MIDDLE: &[&str] = &[
-    "Ann", "Marie", "Lee", "James", "Grace", "José", "Rose", "Michael", "Elise", "Amir", "Jean",
-    "Kai",
-];
+pub(crate) const MIDDLE: &[&str] =
+    &["Ann", "Marie", "Lee", "James", "Grace", "José", "Rose", "Michael", "Elise", "Amir", "Jean", "Kai"];
 
 /// Cities in the school's (fictional) home state, for students born there.
 pub(crate) const HOME_STATE: &str = "IL";
-pub(crate) const HOME_CITIES: &[&str] = &[
-    "Springfield",
-    "Chicago",
-    "Peoria",
-    "Rockford",
-    "Joliet",
-    "Champaign",
-    "Aurora",
-    "Naperville",
-];
+pub(crate) const HOME_CITIES: &[&str] =
+    &["Springfield", "Chicago", "Peoria", "Rockford", "Joliet", "Champaign", "Aurora", "Naperville"];
 
 /// Other US states of birth, with a city each.
 pub(crate) const OTHER_STATES: &[(&str, &str)] = &[
@@ -173,16 +163,15 @@ pub(crate) fn fold_ascii(name: &str) -> String {
     for c in name.chars().flat_map(char::to_lowercase) {
         let folded = match c {
             'a'..='z' | '0'..='9' => c,
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ả' | 'ạ' | 'ă' | 'ắ' | 'ằ' | 'ấ' | 'ầ'
-            | 'ặ' => 'a',
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ả' | 'ạ' | 'ă' | 'ắ' | 'ằ' | 'ấ' | 'ầ' | 'ặ' => {
+                'a'
+            }
             'ç' | 'č' | 'ć' => 'c',
             'đ' | 'ď' => 'd',
             'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ě' | 'ễ' | 'ế' | 'ề' | 'ệ' | 'ể' => 'e',
             'ì' | 'í' | 'î' | 'ï' | 'ı' | 'ĩ' | 'ị' => 'i',
             'ñ' | 'ń' | 'ň' => 'n',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ơ' | 'ộ' | 'ố' | 'ồ' | 'ớ' | 'ờ' => {
-                'o'
-            }
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ơ' | 'ộ' | 'ố' | 'ồ' | 'ớ' | 'ờ' => 'o',
             'ù' | 'ú' | 'û' | 'ü' | 'ư' | 'ũ' | 'ụ' => 'u',
             'ý' | 'ÿ' | 'ỳ' => 'y',
             'ł' => 'l',
@@ -202,19 +191,11 @@ mod tests {
 
     #[test]
     fn folding_keeps_every_listed_name_readable() {
-        for name in FEMALE_GIVEN
-            .iter()
-            .chain(MALE_GIVEN)
-            .chain(FAMILY)
-            .chain(MIDDLE)
-        {
+        for name in FEMALE_GIVEN.iter().chain(MALE_GIVEN).chain(FAMILY).chain(MIDDLE) {
             let folded = fold_ascii(name);
             let letters = name.chars().filter(|c| c.is_alphabetic()).count();
             assert_eq!(folded.chars().count(), letters, "{name} folded to {folded}");
-            assert!(
-                folded.bytes().all(|b| b.is_ascii_lowercase()),
-                "{name} folded to {folded}"
-            );
+            assert!(folded.bytes().all(|b| b.is_ascii_lowercase()), "{name} folded to {folded}");
         }
     }
 

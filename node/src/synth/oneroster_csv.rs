@@ -8,15 +8,17 @@ use chrono::NaiveDate;
 use super::model::{Person, SyntheticSchool};
 use super::rng::{stream, uuid, Purpose};
 
-pub(crate) const ORGS_HEADER: &str =
-    "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId";
+pub(crate) const ORGS_HEADER: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId";
 pub(crate) const SESSIONS_HEADER: &str =
     "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear";
-pub(crate) const COURSES_HEADER: &str = "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes";
+pub(crate) const COURSES_HEADER: &str =
+    "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes";
 pub(crate) const CLASSES_HEADER: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods";
 pub(crate) const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns";
-pub(crate) const ROLES_HEADER: &str = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId";
-pub(crate) const ENROLLMENTS_HEADER: &str = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
+pub(crate) const ROLES_HEADER: &str =
+    "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId";
+pub(crate) const ENROLLMENTS_HEADER: &str =
+    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
 pub(crate) const DEMOGRAPHICS_HEADER: &str = "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus";
 
 /// The manifest's file entries: the nine files written are `bulk`, the rest `absent`.
@@ -83,43 +85,18 @@ pub(crate) fn orgs<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::R
     let modified = school.date_last_modified();
     for org in [&school.district, &school.school] {
         let parent = org.parent.as_deref().unwrap_or("");
-        w.write_record([
-            &org.sourced_id,
-            "",
-            &modified,
-            &org.name,
-            org.org_type.as_str(),
-            &org.identifier,
-            parent,
-        ])?;
+        w.write_record([&org.sourced_id, "", &modified, &org.name, org.org_type.as_str(), &org.identifier, parent])?;
     }
     Ok(2)
 }
 
-pub(crate) fn academic_sessions<W: Write>(
-    school: &SyntheticSchool,
-    w: &mut Csv<W>,
-) -> csv::Result<usize> {
+pub(crate) fn academic_sessions<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
     header(w, SESSIONS_HEADER)?;
     let modified = school.date_last_modified();
     for s in &school.sessions {
-        let (start, end, year) = (
-            date(s.start_date),
-            date(s.end_date),
-            s.school_year.to_string(),
-        );
+        let (start, end, year) = (date(s.start_date), date(s.end_date), s.school_year.to_string());
         let parent = s.parent.as_deref().unwrap_or("");
-        w.write_record([
-            &s.sourced_id,
-            "",
-            &modified,
-            &s.title,
-            s.session_type.as_str(),
-            &start,
-            &end,
-            parent,
-            &year,
-        ])?;
+        w.write_record([&s.sourced_id, "", &modified, &s.title, s.session_type.as_str(), &start, &end, parent, &year])?;
     }
     Ok(school.sessions.len())
 }
@@ -149,11 +126,7 @@ pub(crate) fn courses<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv
 pub(crate) fn classes<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
     header(w, CLASSES_HEADER)?;
     let modified = school.date_last_modified();
-    let terms = school.sessions[1..]
-        .iter()
-        .map(|s| s.sourced_id.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let terms = school.sessions[1..].iter().map(|s| s.sourced_id.as_str()).collect::<Vec<_>>().join(",");
     for c in &school.classes {
         let course = &school.courses[c.course].sourced_id;
         w.write_record([
@@ -216,21 +189,11 @@ pub(crate) fn users<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
     header(w, USERS_HEADER)?;
     let join = |ids: Vec<&str>| ids.join(",");
     for s in &school.students {
-        let agents = join(
-            s.guardians
-                .iter()
-                .map(|g| school.guardians[*g].person.sourced_id.as_str())
-                .collect(),
-        );
+        let agents = join(s.guardians.iter().map(|g| school.guardians[*g].person.sourced_id.as_str()).collect());
         user_row(w, school, &s.person, &agents, s.grade.ceds_code())?;
     }
     for g in &school.guardians {
-        let agents = join(
-            g.children
-                .iter()
-                .map(|s| school.students[*s].person.sourced_id.as_str())
-                .collect(),
-        );
+        let agents = join(g.children.iter().map(|s| school.students[*s].person.sourced_id.as_str()).collect());
         user_row(w, school, &g.person, &agents, "")?;
     }
     for t in &school.teachers {
@@ -243,87 +206,45 @@ pub(crate) fn roles<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
     header(w, ROLES_HEADER)?;
     let mut ids = stream(school.params.seed, Purpose::Roster, ROLE_IDS);
     let modified = school.date_last_modified();
-    let (begin, end) = (
-        date(school.sessions[0].start_date),
-        date(school.sessions[0].end_date),
-    );
+    let (begin, end) = (date(school.sessions[0].start_date), date(school.sessions[0].end_date));
     let people = school
         .students
         .iter()
         .map(|s| (&s.person, "student"))
-        .chain(
-            school
-                .guardians
-                .iter()
-                .map(|g| (&g.person, g.role.as_str())),
-        )
+        .chain(school.guardians.iter().map(|g| (&g.person, g.role.as_str())))
         .chain(school.teachers.iter().map(|t| (&t.person, "teacher")));
     let mut rows = 0;
     for (person, role) in people {
         let id = uuid(&mut ids).to_string();
         let org = &school.school.sourced_id;
-        w.write_record([
-            &id,
-            "",
-            &modified,
-            &person.sourced_id,
-            "primary",
-            role,
-            &begin,
-            &end,
-            org,
-            "",
-        ])?;
+        w.write_record([&id, "", &modified, &person.sourced_id, "primary", role, &begin, &end, org, ""])?;
         rows += 1;
     }
     Ok(rows)
 }
 
 /// A teacher enrollment (primary) for each class, then one student enrollment per student.
-pub(crate) fn enrollments<W: Write>(
-    school: &SyntheticSchool,
-    w: &mut Csv<W>,
-) -> csv::Result<usize> {
+pub(crate) fn enrollments<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
     header(w, ENROLLMENTS_HEADER)?;
     let mut ids = stream(school.params.seed, Purpose::Roster, ENROLLMENT_IDS);
     let modified = school.date_last_modified();
-    let (begin, end) = (
-        date(school.sessions[0].start_date),
-        date(school.sessions[0].end_date),
-    );
+    let (begin, end) = (date(school.sessions[0].start_date), date(school.sessions[0].end_date));
     let mut rows = 0;
     for class in &school.classes {
         let teacher = std::iter::once((&school.teachers[class.teacher].person, "teacher", "true"));
-        let students = class
-            .students
-            .iter()
-            .map(|s| (&school.students[*s].person, "student", "false"));
+        let students = class.students.iter().map(|s| (&school.students[*s].person, "student", "false"));
         for (person, role, primary) in teacher.chain(students) {
             let id = uuid(&mut ids).to_string();
             let org = &school.school.sourced_id;
             let user = &person.sourced_id;
-            w.write_record([
-                &id,
-                "",
-                &modified,
-                &class.sourced_id,
-                org,
-                user,
-                role,
-                primary,
-                &begin,
-                &end,
-            ])?;
+            w.write_record([&id, "", &modified, &class.sourced_id, org, user, role, primary, &begin, &end])?;
             rows += 1;
         }
     }
     Ok(rows)
 }
 
-pub(crate) fn demographics<W: Write>(
-    school: &SyntheticSchool,
-    w: &mut Csv<W>,
-) -> csv::Result<usize> {
+pub(crate) fn demographics<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
     header(w, DEMOGRAPHICS_HEADER)?;
     let modified = school.date_last_modified();
     for s in &school.students {

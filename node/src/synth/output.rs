@@ -22,17 +22,10 @@ struct Staging {
 
 impl Staging {
     fn new(out: &Path) -> Result<Self, SynthError> {
-        let mut staging = Staging {
-            files: Vec::new(),
-            created_dirs: Vec::new(),
-            committed: false,
-        };
+        let mut staging = Staging { files: Vec::new(), created_dirs: Vec::new(), committed: false };
         for dir in [out.to_path_buf(), out.join("oneroster")] {
             if !dir.is_dir() {
-                fs::create_dir_all(&dir).map_err(|source| SynthError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
+                fs::create_dir_all(&dir).map_err(|source| SynthError::Io { path: dir.clone(), source })?;
                 staging.created_dirs.push(dir);
             }
         }
@@ -41,15 +34,9 @@ impl Staging {
 
     /// Creates the temporary file for `path` and remembers it.
     fn create(&mut self, path: PathBuf) -> Result<(File, PathBuf), SynthError> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = path.with_file_name(format!(".{name}.synth-partial"));
-        let file = File::create(&temp).map_err(|source| SynthError::Io {
-            path: temp.clone(),
-            source,
-        })?;
+        let file = File::create(&temp).map_err(|source| SynthError::Io { path: temp.clone(), source })?;
         self.files.push((temp, path.clone()));
         Ok((file, path))
     }
@@ -62,22 +49,14 @@ impl Staging {
     ) -> Result<usize, SynthError> {
         let (file, path) = self.create(path)?;
         let mut writer = csv::Writer::from_writer(file);
-        let rows = write(school, &mut writer).map_err(|source| SynthError::Csv {
-            path: path.clone(),
-            source,
-        })?;
-        writer
-            .flush()
-            .map_err(|source| SynthError::Io { path, source })?;
+        let rows = write(school, &mut writer).map_err(|source| SynthError::Csv { path: path.clone(), source })?;
+        writer.flush().map_err(|source| SynthError::Io { path, source })?;
         Ok(rows)
     }
 
     fn commit(mut self) -> Result<(), SynthError> {
         for (temp, path) in &self.files {
-            fs::rename(temp, path).map_err(|source| SynthError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            fs::rename(temp, path).map_err(|source| SynthError::Io { path: path.clone(), source })?;
         }
         self.committed = true;
         Ok(())
@@ -102,44 +81,25 @@ impl Drop for Staging {
 /// Writes every file of the layout and returns what was written.
 pub(crate) fn write_all(school: &SyntheticSchool, out: &Path) -> Result<SynthSummary, SynthError> {
     if out.exists() && !out.is_dir() {
-        let source = io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "exists and is not a directory",
-        );
-        return Err(SynthError::Io {
-            path: out.to_path_buf(),
-            source,
-        });
+        let source = io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a directory");
+        return Err(SynthError::Io { path: out.to_path_buf(), source });
     }
     let mut staging = Staging::new(out)?;
     let roster = out.join("oneroster");
     staging.csv(roster.join("manifest.csv"), school, oneroster::manifest)?;
     staging.csv(roster.join("orgs.csv"), school, oneroster::orgs)?;
-    staging.csv(
-        roster.join("academicSessions.csv"),
-        school,
-        oneroster::academic_sessions,
-    )?;
+    staging.csv(roster.join("academicSessions.csv"), school, oneroster::academic_sessions)?;
     staging.csv(roster.join("courses.csv"), school, oneroster::courses)?;
     staging.csv(roster.join("classes.csv"), school, oneroster::classes)?;
     staging.csv(roster.join("users.csv"), school, oneroster::users)?;
     staging.csv(roster.join("roles.csv"), school, oneroster::roles)?;
-    staging.csv(
-        roster.join("enrollments.csv"),
-        school,
-        oneroster::enrollments,
-    )?;
-    staging.csv(
-        roster.join("demographics.csv"),
-        school,
-        oneroster::demographics,
-    )?;
+    staging.csv(roster.join("enrollments.csv"), school, oneroster::enrollments)?;
+    staging.csv(roster.join("demographics.csv"), school, oneroster::demographics)?;
     let items = staging.csv(out.join("items.csv"), school, tables::items)?;
     let attendance_rows = staging.csv(out.join("attendance.csv"), school, tables::attendance)?;
     let outcome_rows = staging.csv(out.join("outcomes.csv"), school, tables::outcomes)?;
     let (file, path) = staging.create(out.join("statements.ndjson"))?;
-    let statements =
-        write_statements(school, file).map_err(|source| SynthError::Io { path, source })?;
+    let statements = write_statements(school, file).map_err(|source| SynthError::Io { path, source })?;
     staging.commit()?;
     Ok(SynthSummary {
         students: school.students.len(),
@@ -176,9 +136,7 @@ pub(crate) fn write_statements(school: &SyntheticSchool, file: File) -> io::Resu
             chunk.push(b'\n');
             count += 1;
             if chunk.len() >= CHUNK_BYTES {
-                let mut next = empty_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + 4096));
+                let mut next = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + 4096));
                 next.clear();
                 if full_tx.send(std::mem::replace(&mut chunk, next)).is_err() {
                     break; // the writer failed; its error is returned below

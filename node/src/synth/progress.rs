@@ -64,40 +64,22 @@ pub(crate) struct QuizPlan {
 }
 
 impl QuizPlan {
-    pub(crate) fn new(
-        params: &SynthParams,
-        classes: &[SchoolClass],
-        standards: &[Standard],
-        days: usize,
-    ) -> Self {
+    pub(crate) fn new(params: &SynthParams, classes: &[SchoolClass], standards: &[Standard], days: usize) -> Self {
         let quizzes_per_day = (params.items_per_day as usize).div_ceil(ITEMS_PER_STANDARD);
         let mut plan = Vec::with_capacity(classes.len() * days * quizzes_per_day);
         for (c, class) in classes.iter().enumerate() {
             let mut rng = stream(params.seed, Purpose::Plan, c as u64);
-            let taught = standards
-                .iter()
-                .filter(|s| s.grade == class.grade)
-                .count()
-                .max(1);
+            let taught = standards.iter().filter(|s| s.grade == class.grade).count().max(1);
             for day in 0..days {
                 // Pacing: the grade's standards are taught in order across the simulated days.
                 let current = (day * taught / days).min(taught - 1);
                 for quiz in 0..quizzes_per_day {
-                    let local = if quiz < QUIZZES_ON_CURRENT {
-                        current
-                    } else {
-                        rng.gen_range(0..=current)
-                    };
+                    let local = if quiz < QUIZZES_ON_CURRENT { current } else { rng.gen_range(0..=current) };
                     plan.push(local as u16);
                 }
             }
         }
-        QuizPlan {
-            items_per_day: params.items_per_day,
-            quizzes_per_day,
-            days,
-            standards: plan,
-        }
+        QuizPlan { items_per_day: params.items_per_day, quizzes_per_day, days, standards: plan }
     }
 
     /// The quizzes `class` takes on the `day`-th simulated day, in order.
@@ -121,17 +103,11 @@ impl QuizPlan {
 /// not), stores the final counts in the latent state and draws the outcomes.
 pub(crate) fn practise_and_assess(school: &mut SyntheticSchool, calendar: &SchoolCalendar) {
     let days = school.school_days.len();
-    let mut exposures: Vec<Vec<u32>> = school
-        .students
-        .iter()
-        .map(|s| vec![0; s.latent.standards.len()])
-        .collect();
+    let mut exposures: Vec<Vec<u32>> = school.students.iter().map(|s| vec![0; s.latent.standards.len()]).collect();
     let [term_one, term_two] = calendar.terms();
     let taken_on = [term_one.1, term_two.1];
-    let snapshot_days: Vec<Option<usize>> = taken_on
-        .iter()
-        .map(|date| calendar.simulated_index_at(calendar.index_of(*date)))
-        .collect();
+    let snapshot_days: Vec<Option<usize>> =
+        taken_on.iter().map(|date| calendar.simulated_index_at(calendar.index_of(*date))).collect();
     let mut snapshots: Vec<Vec<Vec<u32>>> = vec![exposures.clone(); ASSESSMENTS.len()];
     for day in 0..days {
         for (c, class) in school.classes.iter().enumerate() {
@@ -158,9 +134,7 @@ pub(crate) fn practise_and_assess(school: &mut SyntheticSchool, calendar: &Schoo
     for (a, assessment) in ASSESSMENTS.into_iter().enumerate() {
         let mut rng = stream(school.params.seed, Purpose::Outcomes, a as u64);
         for (s, student) in school.students.iter().enumerate() {
-            let ability = student.latent.mean_true_ability(&snapshots[a][s])
-                + 0.35 * normal(&mut rng)
-                - SCORE_CENTER;
+            let ability = student.latent.mean_true_ability(&snapshots[a][s]) + 0.35 * normal(&mut rng) - SCORE_CENTER;
             let score = (1000.0 / (1.0 + (-ability).exp())).round() / 10.0;
             outcomes.push(Outcome {
                 student: s,
@@ -191,44 +165,26 @@ mod tests {
 
     #[test]
     fn plan_paces_through_all_standards_with_review() {
-        let school = generate(&SynthParams {
-            students: 60,
-            days: 60,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 60, days: 60, ..SynthParams::default() });
         let first: Vec<Quiz> = school.plan.quizzes(0, 0).collect();
         assert_eq!(first.len(), 5);
         assert!(first.iter().all(|q| q.local_standard == 0 && q.items == 6));
         let last: Vec<Quiz> = school.plan.quizzes(0, 59).collect();
         assert_eq!(last[0].local_standard, 29);
-        assert!(
-            last.iter().skip(2).any(|q| q.local_standard < 29),
-            "no review on the last day"
-        );
-        assert!(last
-            .windows(2)
-            .all(|w| w[0].start_offset < w[1].start_offset));
+        assert!(last.iter().skip(2).any(|q| q.local_standard < 29), "no review on the last day");
+        assert!(last.windows(2).all(|w| w[0].start_offset < w[1].start_offset));
     }
 
     #[test]
     fn short_last_quiz_when_items_do_not_divide() {
-        let school = generate(&SynthParams {
-            students: 30,
-            days: 2,
-            items_per_day: 14,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 30, days: 2, items_per_day: 14, ..SynthParams::default() });
         let items: Vec<u32> = school.plan.quizzes(0, 1).map(|q| q.items).collect();
         assert_eq!(items, vec![6, 6, 2]);
     }
 
     #[test]
     fn outcomes_track_true_ability_and_use_all_levels() {
-        let school = generate(&SynthParams {
-            students: 600,
-            days: 60,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 600, days: 60, ..SynthParams::default() });
         assert_eq!(school.outcomes.len(), 1200);
         let mut levels = [0usize; 5];
         for o in &school.outcomes {
@@ -245,10 +201,7 @@ mod tests {
             .filter(|o| o.assessment == "state-math")
             .map(|o| {
                 let s = &school.students[o.student];
-                (
-                    s.latent.standards.iter().map(|k| k.exposures).sum::<u32>(),
-                    o.score,
-                )
+                (s.latent.standards.iter().map(|k| k.exposures).sum::<u32>(), o.score)
             })
             .collect();
         pairs.sort_by_key(|p| p.0);

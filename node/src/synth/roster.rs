@@ -8,8 +8,8 @@ use super::calendar::SchoolCalendar;
 use super::demographics::{draw_family, draw_student};
 use super::latent;
 use super::model::{
-    AcademicSession, Course, Grade, Guardian, GuardianRole, Org, OrgType, Person, SchoolClass,
-    SessionType, Sex, Standard, Student, Teacher,
+    AcademicSession, Course, Grade, Guardian, GuardianRole, Org, OrgType, Person, SchoolClass, SessionType, Sex,
+    Standard, Student, Teacher,
 };
 use super::names::{fold_ascii, AREA_CODES, FAMILY, FEMALE_GIVEN, MALE_GIVEN, MIDDLE};
 use super::rng::{pick, stream, uuid, weighted, Purpose};
@@ -29,11 +29,7 @@ pub(crate) struct Roster {
     pub(crate) guardians: Vec<Guardian>,
 }
 
-pub(crate) fn build(
-    params: &SynthParams,
-    calendar: &SchoolCalendar,
-    standards: &[Standard],
-) -> Roster {
+pub(crate) fn build(params: &SynthParams, calendar: &SchoolCalendar, standards: &[Standard]) -> Roster {
     let mut rng = stream(params.seed, Purpose::Roster, 0);
     let district_number = rng.gen_range(1000..9999);
     let district = Org {
@@ -63,16 +59,7 @@ pub(crate) fn build(
     let email_domain = format!("{}.lantern.example", fold_ascii(&params.school_id));
     let (mut students, guardians) = families(&mut rng, params, standards, &email_domain);
     let (classes, teachers) = sections(&mut rng, &mut students, &email_domain);
-    Roster {
-        district,
-        school,
-        sessions,
-        courses,
-        classes,
-        students,
-        teachers,
-        guardians,
-    }
+    Roster { district, school, sessions, courses, classes, students, teachers, guardians }
 }
 
 fn sessions(rng: &mut impl Rng, calendar: &SchoolCalendar) -> Vec<AcademicSession> {
@@ -108,11 +95,7 @@ fn given_name(rng: &mut impl Rng, sex: Sex) -> &'static str {
         Sex::Female => pick(rng, FEMALE_GIVEN),
         Sex::Male => pick(rng, MALE_GIVEN),
         Sex::Unspecified => {
-            let list = if rng.gen_bool(0.5) {
-                FEMALE_GIVEN
-            } else {
-                MALE_GIVEN
-            };
+            let list = if rng.gen_bool(0.5) { FEMALE_GIVEN } else { MALE_GIVEN };
             pick(rng, list)
         }
     }
@@ -133,11 +116,7 @@ fn families(
     while students.len() < params.students {
         let family_name = pick(rng, FAMILY);
         let origin = draw_family(rng);
-        let kids = if params.students - students.len() >= 2 && rng.gen_bool(0.12) {
-            2
-        } else {
-            1
-        };
+        let kids = if params.students - students.len() >= 2 && rng.gen_bool(0.12) { 2 } else { 1 };
         let adults = weighted(rng, &[0.40, 0.55, 0.05]) + 1;
         let first_guardian = guardians.len();
         for a in 0..adults {
@@ -151,11 +130,7 @@ fn families(
                 Sex::Male
             };
             let given = given_name(rng, sex);
-            let family = if a == 0 || rng.gen_bool(0.7) {
-                family_name
-            } else {
-                pick(rng, FAMILY)
-            };
+            let family = if a == 0 || rng.gen_bool(0.7) { family_name } else { pick(rng, FAMILY) };
             let number = guardian_base + guardians.len() as u32;
             let local = format!("{}.{}{number}", fold_ascii(given), fold_ascii(family));
             guardians.push(Guardian {
@@ -168,18 +143,10 @@ fn families(
                     preferred_given_name: None,
                     identifier: format!("P{number}"),
                     email: format!("{local}@mail.example"),
-                    phone: Some(format!(
-                        "+1-{}-555-01{:02}",
-                        pick(rng, AREA_CODES),
-                        rng.gen_range(0..100)
-                    )),
+                    phone: Some(format!("+1-{}-555-01{:02}", pick(rng, AREA_CODES), rng.gen_range(0..100))),
                     user_master_identifier: None,
                 },
-                role: if rng.gen_bool(0.9) {
-                    GuardianRole::Parent
-                } else {
-                    GuardianRole::Guardian
-                },
+                role: if rng.gen_bool(0.9) { GuardianRole::Parent } else { GuardianRole::Guardian },
                 children: Vec::new(),
             });
         }
@@ -196,13 +163,7 @@ fn families(
                 number % 100_000
             );
             let grade_range = grade_range(standards, grade);
-            let latent = latent::draw(
-                params.seed,
-                index,
-                demographics.hispanic_or_latino,
-                standards,
-                grade_range,
-            );
+            let latent = latent::draw(params.seed, index, demographics.hispanic_or_latino, standards, grade_range);
             for guardian in &mut guardians[first_guardian..] {
                 guardian.children.push(index);
             }
@@ -214,9 +175,7 @@ fn families(
                     given_name: given.to_owned(),
                     family_name: family_name.to_owned(),
                     middle_name: rng.gen_bool(0.3).then(|| (pick(rng, MIDDLE)).to_owned()),
-                    preferred_given_name: rng
-                        .gen_bool(0.04)
-                        .then(|| given_name(rng, demographics.sex).to_owned()),
+                    preferred_given_name: rng.gen_bool(0.04).then(|| given_name(rng, demographics.sex).to_owned()),
                     identifier: number.to_string(),
                     phone: None,
                     user_master_identifier: Some((state_base + 7 * index as u64).to_string()),
@@ -240,28 +199,18 @@ fn grade_range(standards: &[Standard], grade: Grade) -> std::ops::Range<usize> {
 
 /// Splits each grade into sections of ~25–32 and gives every teacher up to four sections in
 /// distinct periods.
-fn sections(
-    rng: &mut impl Rng,
-    students: &mut [Student],
-    email_domain: &str,
-) -> (Vec<SchoolClass>, Vec<Teacher>) {
+fn sections(rng: &mut impl Rng, students: &mut [Student], email_domain: &str) -> (Vec<SchoolClass>, Vec<Teacher>) {
     let mut classes: Vec<SchoolClass> = Vec::new();
     for (g, grade) in Grade::ALL.into_iter().enumerate() {
-        let mut members: Vec<usize> = (0..students.len())
-            .filter(|&s| students[s].grade == grade)
-            .collect();
+        let mut members: Vec<usize> = (0..students.len()).filter(|&s| students[s].grade == grade).collect();
         if members.is_empty() {
             continue;
         }
         members.shuffle(rng);
         let n = members.len();
-        let count = n
-            .div_ceil(32)
-            .max((n as f64 / 28.0).round() as usize)
-            .max(1);
+        let count = n.div_ceil(32).max((n as f64 / 28.0).round() as usize).max(1);
         for section in 0..count {
-            let mut roster: Vec<usize> =
-                members[section * n / count..(section + 1) * n / count].to_vec();
+            let mut roster: Vec<usize> = members[section * n / count..(section + 1) * n / count].to_vec();
             roster.sort_unstable();
             let c = classes.len();
             let teacher = c / CLASSES_PER_TEACHER;
@@ -286,11 +235,7 @@ fn sections(
     let staff_base: u32 = rng.gen_range(10_000..60_000);
     let teachers = (0..classes.len().div_ceil(CLASSES_PER_TEACHER))
         .map(|t| {
-            let sex = if rng.gen_bool(0.7) {
-                Sex::Female
-            } else {
-                Sex::Male
-            };
+            let sex = if rng.gen_bool(0.7) { Sex::Female } else { Sex::Male };
             let given = given_name(rng, sex);
             let family = pick(rng, FAMILY);
             let username = format!("{}.{}{}", fold_ascii(given), fold_ascii(family), t + 1);
@@ -307,9 +252,7 @@ fn sections(
                     phone: None,
                     user_master_identifier: None,
                 },
-                classes: (0..classes.len())
-                    .filter(|c| classes[*c].teacher == t)
-                    .collect(),
+                classes: (0..classes.len()).filter(|c| classes[*c].teacher == t).collect(),
             }
         })
         .collect();
@@ -324,99 +267,41 @@ mod tests {
 
     #[test]
     fn school_shape_is_realistic() {
-        let school = generate(&SynthParams {
-            students: 2000,
-            days: 1,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 2000, days: 1, ..SynthParams::default() });
         assert_eq!(school.students.len(), 2000);
         for class in &school.classes {
-            assert!(
-                (24..=32).contains(&class.students.len()),
-                "{} has {}",
-                class.title,
-                class.students.len()
-            );
-            assert!(class
-                .students
-                .iter()
-                .all(|s| school.students[*s].grade == class.grade));
+            assert!((24..=32).contains(&class.students.len()), "{} has {}", class.title, class.students.len());
+            assert!(class.students.iter().all(|s| school.students[*s].grade == class.grade));
         }
         let per_student = school.guardians.len() as f64 / 2000.0;
-        assert!(
-            (1.35..1.65).contains(&per_student),
-            "{per_student} guardians per student"
-        );
-        assert!(
-            school.guardians.iter().any(|g| g.children.len() == 2),
-            "no siblings"
-        );
+        assert!((1.35..1.65).contains(&per_student), "{per_student} guardians per student");
+        assert!(school.guardians.iter().any(|g| g.children.len() == 2), "no siblings");
         for teacher in &school.teachers {
             assert!((1..=4).contains(&teacher.classes.len()));
-            let periods: BTreeSet<u8> = teacher
-                .classes
-                .iter()
-                .map(|c| school.classes[*c].period)
-                .collect();
-            assert_eq!(
-                periods.len(),
-                teacher.classes.len(),
-                "a teacher is double-booked"
-            );
+            let periods: BTreeSet<u8> = teacher.classes.iter().map(|c| school.classes[*c].period).collect();
+            assert_eq!(periods.len(), teacher.classes.len(), "a teacher is double-booked");
         }
         let ids: BTreeSet<&str> = school
             .students
             .iter()
             .map(|s| s.person.sourced_id.as_str())
-            .chain(
-                school
-                    .guardians
-                    .iter()
-                    .map(|g| g.person.sourced_id.as_str()),
-            )
+            .chain(school.guardians.iter().map(|g| g.person.sourced_id.as_str()))
             .chain(school.teachers.iter().map(|t| t.person.sourced_id.as_str()))
             .collect();
-        assert_eq!(
-            ids.len(),
-            2000 + school.guardians.len() + school.teachers.len(),
-            "sourcedIds repeat"
-        );
-        let usernames: BTreeSet<&str> = school
-            .students
-            .iter()
-            .map(|s| s.person.username.as_str())
-            .collect();
+        assert_eq!(ids.len(), 2000 + school.guardians.len() + school.teachers.len(), "sourcedIds repeat");
+        let usernames: BTreeSet<&str> = school.students.iter().map(|s| s.person.username.as_str()).collect();
         assert_eq!(usernames.len(), 2000, "student usernames repeat");
-        assert!(school
-            .students
-            .iter()
-            .all(|s| s.person.username.is_ascii() && s.person.email.is_ascii()));
-        assert!(
-            school
-                .students
-                .iter()
-                .any(|s| !s.person.family_name.is_ascii()),
-            "no non-ASCII names"
-        );
+        assert!(school.students.iter().all(|s| s.person.username.is_ascii() && s.person.email.is_ascii()));
+        assert!(school.students.iter().any(|s| !s.person.family_name.is_ascii()), "no non-ASCII names");
     }
 
     #[test]
     fn school_org_uses_school_id_and_district_parent() {
-        let school = generate(&SynthParams {
-            students: 10,
-            days: 1,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 10, days: 1, ..SynthParams::default() });
         assert_eq!(school.school.sourced_id, "school-1");
-        assert_eq!(
-            school.school.parent.as_deref(),
-            Some(school.district.sourced_id.as_str())
-        );
+        assert_eq!(school.school.parent.as_deref(), Some(school.district.sourced_id.as_str()));
         assert_eq!(school.sessions.len(), 3);
         assert_eq!(school.sessions[0].title, "2026-2027");
-        assert_eq!(
-            school.sessions[1].parent.as_deref(),
-            Some(school.sessions[0].sourced_id.as_str())
-        );
+        assert_eq!(school.sessions[1].parent.as_deref(), Some(school.sessions[0].sourced_id.as_str()));
     }
 }

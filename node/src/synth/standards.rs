@@ -17,10 +17,7 @@ const GRADE_6: [(&str, &str); 30] = [
     ("6.NS.A.1", "Dividing fractions by fractions"),
     ("6.NS.B.2", "Dividing multi-digit numbers"),
     ("6.NS.B.3", "Operations with multi-digit decimals"),
-    (
-        "6.NS.B.4",
-        "Greatest common factor and least common multiple",
-    ),
+    ("6.NS.B.4", "Greatest common factor and least common multiple"),
     ("6.NS.C.5", "Positive and negative numbers in context"),
     ("6.NS.C.6", "Rational numbers on the number line"),
     ("6.NS.C.7", "Ordering and absolute value"),
@@ -71,10 +68,7 @@ const GRADE_7: [(&str, &str); 30] = [
     ("7.SP.A.1", "Random sampling"),
     ("7.SP.A.2", "Inferences from random samples"),
     ("7.SP.B.3", "Comparing two distributions"),
-    (
-        "7.SP.B.4",
-        "Comparing populations by center and variability",
-    ),
+    ("7.SP.B.4", "Comparing populations by center and variability"),
     ("7.SP.C.5", "Probability as a number from 0 to 1"),
     ("7.SP.C.6", "Approximating probability from frequency"),
     ("7.SP.C.7", "Probability models"),
@@ -183,9 +177,7 @@ fn domain_misconceptions(domain: &str) -> &'static [&'static str] {
 pub(crate) fn standard_misconceptions(code: &str, index: usize) -> Vec<&'static str> {
     let domain = code.split('.').nth(1).unwrap_or("");
     let pool = domain_misconceptions(domain);
-    (0..MISCONCEPTIONS_PER_STANDARD.min(pool.len()))
-        .map(|j| pool[(index + j) % pool.len()])
-        .collect()
+    (0..MISCONCEPTIONS_PER_STANDARD.min(pool.len())).map(|j| pool[(index + j) % pool.len()]).collect()
 }
 
 #[cfg(test)]
@@ -217,10 +209,7 @@ mod tests {
                 sorted.dedup();
                 assert_eq!(sorted.len(), m.len(), "{code}");
                 for code in m {
-                    assert!(
-                        code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                        "{code}"
-                    );
+                    assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code}");
                 }
             }
         }

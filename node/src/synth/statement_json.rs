@@ -6,9 +6,9 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use super::model::SIS_HOME_PAGE;
 use super::statements::SynthStatement;
 
-const VERB: &str =
-    r#""verb":{"id":"http://adlnet.gov/expapi/verbs/answered","display":{"en-US":"answered"}},"#;
-const OBJECT_DEFINITION: &str = r#""definition":{"type":"http://adlnet.gov/expapi/activities/cmi.interaction","interactionType":"choice"}}"#;
+const VERB: &str = r#""verb":{"id":"http://adlnet.gov/expapi/verbs/answered","display":{"en-US":"answered"}},"#;
+const OBJECT_DEFINITION: &str =
+    r#""definition":{"type":"http://adlnet.gov/expapi/activities/cmi.interaction","interactionType":"choice"}}"#;
 
 impl SynthStatement<'_> {
     /// Appends the statement as one line of JSON (no trailing newline).
@@ -34,12 +34,7 @@ impl SynthStatement<'_> {
         out.extend_from_slice(br#"","duration":"PT"#);
         push_number(out, self.duration_seconds);
         out.extend_from_slice(br#"S"},"context":{"registration":""#);
-        out.extend_from_slice(
-            self.registration
-                .hyphenated()
-                .encode_lower(&mut uuid_buf)
-                .as_bytes(),
-        );
+        out.extend_from_slice(self.registration.hyphenated().encode_lower(&mut uuid_buf).as_bytes());
         out.extend_from_slice(br#"","contextActivities":{"grouping":[{"id":"#);
         push_string(out, self.activity_id);
         out.extend_from_slice(br#"},{"id":""#);
@@ -84,9 +79,7 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
+            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
             c => {
                 let mut buf = [0u8; 4];
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -160,8 +153,8 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_shape() {
-        let value: serde_json::Value = serde_json::from_str(&statement("class-1").to_json())
-            .expect("hand-written JSON parses");
+        let value: serde_json::Value =
+            serde_json::from_str(&statement("class-1").to_json()).expect("hand-written JSON parses");
         let expected = json!({
             "id": "01234567-89ab-4def-8123-456789abcdef",
             "actor": {"objectType": "Agent", "account": {"homePage": "https://sis.lantern.example", "name": "5f3a-student"}},
@@ -182,8 +175,7 @@ mod tests {
     #[test]
     fn strings_needing_escapes_stay_valid_json() {
         let st = statement("odd\"class\\\n");
-        let value: serde_json::Value =
-            serde_json::from_str(&st.to_json()).expect("escaped JSON parses");
+        let value: serde_json::Value = serde_json::from_str(&st.to_json()).expect("escaped JSON parses");
         assert_eq!(
             value["context"]["contextActivities"]["grouping"][1]["id"],
             "https://sis.lantern.example/classes/odd\"class\\\n"

@@ -56,11 +56,7 @@ impl SyntheticSchool {
             next_day: 0,
             day: Vec::new(),
             cursor: 0,
-            exposures: self
-                .students
-                .iter()
-                .map(|s| vec![0; s.latent.standards.len()])
-                .collect(),
+            exposures: self.students.iter().map(|s| vec![0; s.latent.standards.len()]).collect(),
         }
     }
 }
@@ -86,8 +82,7 @@ impl<'a> StatementStream<'a> {
             let mut free_at: Vec<u32> = vec![0; class.students.len()];
             for quiz in school.plan.quizzes(c, d) {
                 let registration = uuid(&mut rng);
-                let standard_index =
-                    school.grade_standards(class.grade).start + quiz.local_standard;
+                let standard_index = school.grade_standards(class.grade).start + quiz.local_standard;
                 let standard = &school.standards[standard_index];
                 let opens = lesson + quiz.start_offset;
                 for (seat, &s) in class.students.iter().enumerate() {
@@ -106,14 +101,10 @@ impl<'a> StatementStream<'a> {
                     for i in 0..quiz.items as usize {
                         let offset = (quiz.rotation + i) % standard.items.len();
                         let item = &school.items[standard.items.start + offset];
-                        let ability =
-                            latent.measured_ability(quiz.local_standard, *practised, bias);
+                        let ability = latent.measured_ability(quiz.local_standard, *practised, bias);
                         let success = rng.gen::<f64>() < p_correct(ability, item.difficulty);
-                        let response = if success {
-                            item.correct
-                        } else {
-                            wrong_choice(&mut rng, item, standard_latent)
-                        };
+                        let response =
+                            if success { item.correct } else { wrong_choice(&mut rng, item, standard_latent) };
                         let duration_seconds = answer_seconds(&mut rng, latent.pace, success);
                         t += duration_seconds;
                         *practised += 1;
@@ -143,8 +134,7 @@ impl<'a> StatementStream<'a> {
         let mut ids = stream(school.params.seed, Purpose::StatementIds, d as u64);
         for pending in &mut self.day {
             pending.statement.id = uuid(&mut ids);
-            pending.statement.timestamp =
-                midnight + chrono::Duration::seconds(i64::from(pending.seconds));
+            pending.statement.timestamp = midnight + chrono::Duration::seconds(i64::from(pending.seconds));
         }
     }
 }
@@ -174,50 +164,26 @@ mod tests {
     use crate::synth::{generate, SynthParams};
 
     fn small() -> SynthParams {
-        SynthParams {
-            students: 90,
-            days: 12,
-            ..SynthParams::default()
-        }
+        SynthParams { students: 90, days: 12, ..SynthParams::default() }
     }
 
     #[test]
     fn statements_reference_the_roster_and_items() {
         let school = generate(&small());
-        let students: BTreeMap<&str, usize> = school
-            .students
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.person.sourced_id.as_str(), i))
-            .collect();
+        let students: BTreeMap<&str, usize> =
+            school.students.iter().enumerate().map(|(i, s)| (s.person.sourced_id.as_str(), i)).collect();
         let items: BTreeSet<&str> = school.items.iter().map(|i| i.item_id.as_str()).collect();
         let mut count = 0;
         for st in school.statements() {
-            let s = *students
-                .get(st.student)
-                .expect("actor is a rostered student");
+            let s = *students.get(st.student).expect("actor is a rostered student");
             assert!(items.contains(st.item_id));
             let class = &school.classes[school.students[s].class];
-            assert_eq!(
-                st.class_sourced_id, class.sourced_id,
-                "statement in a class the student is not in"
-            );
-            let item = school
-                .items
-                .iter()
-                .find(|i| i.item_id == st.item_id)
-                .expect("item exists");
+            assert_eq!(st.class_sourced_id, class.sourced_id, "statement in a class the student is not in");
+            let item = school.items.iter().find(|i| i.item_id == st.item_id).expect("item exists");
             assert_eq!(st.activity_id, item.activity_id);
             assert_eq!(st.success, st.response == item.correct);
-            let day = school
-                .school_days
-                .iter()
-                .position(|d| *d == st.timestamp.date())
-                .expect("a school day");
-            assert!(
-                !school.attendance(s, day).is_absence(),
-                "absent student answered"
-            );
+            let day = school.school_days.iter().position(|d| *d == st.timestamp.date()).expect("a school day");
+            assert!(!school.attendance(s, day).is_absence(), "absent student answered");
             count += 1;
         }
         assert!(count > 10_000, "only {count} statements");
@@ -239,10 +205,7 @@ mod tests {
         let student_days = (90 * 12) as f64;
         let per_day = n / student_days;
         // 30 asked; absences, tardies and non-response take ~7–10% off.
-        assert!(
-            (25.0..29.5).contains(&per_day),
-            "{per_day} answered items per student-day"
-        );
+        assert!((25.0..29.5).contains(&per_day), "{per_day} answered items per student-day");
     }
 
     #[test]
@@ -251,23 +214,14 @@ mod tests {
         let mut stream = school.statements();
         for _ in stream.by_ref() {}
         for (s, student) in school.students.iter().enumerate() {
-            let expected: Vec<u32> = student
-                .latent
-                .standards
-                .iter()
-                .map(|k| k.exposures)
-                .collect();
+            let expected: Vec<u32> = student.latent.standards.iter().map(|k| k.exposures).collect();
             assert_eq!(stream.exposures()[s], expected);
         }
     }
 
     #[test]
     fn accuracy_rises_over_the_days() {
-        let school = generate(&SynthParams {
-            students: 120,
-            days: 40,
-            ..SynthParams::default()
-        });
+        let school = generate(&SynthParams { students: 120, days: 40, ..SynthParams::default() });
         let mut by_standard_first: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
         let mut late = (0u32, 0u32);
         let mut early = (0u32, 0u32);
@@ -281,34 +235,19 @@ mod tests {
         }
         let early_rate = f64::from(early.1) / f64::from(early.0);
         let late_rate = f64::from(late.1) / f64::from(late.0);
-        assert!(
-            late_rate > early_rate + 0.05,
-            "early {early_rate} late {late_rate}"
-        );
+        assert!(late_rate > early_rate + 0.05, "early {early_rate} late {late_rate}");
     }
 
     #[test]
     fn bias_lowers_measured_accuracy_of_one_subgroup_but_not_its_outcomes() {
-        let fair_params = SynthParams {
-            students: 400,
-            days: 20,
-            ..SynthParams::default()
-        };
+        let fair_params = SynthParams { students: 400, days: 20, ..SynthParams::default() };
         let fair = generate(&fair_params);
-        let biased = generate(&SynthParams {
-            bias: 0.8,
-            ..fair_params
-        });
+        let biased = generate(&SynthParams { bias: 0.8, ..fair_params });
         let gap = |school: &crate::synth::SyntheticSchool| {
             let hispanic: BTreeMap<&str, bool> = school
                 .students
                 .iter()
-                .map(|s| {
-                    (
-                        s.person.sourced_id.as_str(),
-                        s.demographics.hispanic_or_latino,
-                    )
-                })
+                .map(|s| (s.person.sourced_id.as_str(), s.demographics.hispanic_or_latino))
                 .collect();
             let mut tally = [[0u32; 2]; 2];
             for st in school.statements() {
@@ -322,13 +261,7 @@ mod tests {
         let (fair_gap, biased_gap) = (gap(&fair), gap(&biased));
         // Without bias the groups differ only by sampling (~110 Hispanic/Latino students here).
         assert!(fair_gap.abs() < 0.08, "no bias by default, gap {fair_gap}");
-        assert!(
-            biased_gap - fair_gap > 0.06,
-            "bias 0.8 widened the gap only to {biased_gap}"
-        );
-        assert_eq!(
-            fair.outcomes, biased.outcomes,
-            "outcomes follow true ability, not the biased items"
-        );
+        assert!(biased_gap - fair_gap > 0.06, "bias 0.8 widened the gap only to {biased_gap}");
+        assert_eq!(fair.outcomes, biased.outcomes, "outcomes follow true ability, not the biased items");
     }
 }

@@ -5,12 +5,9 @@ use std::io::Write;
 
 use super::model::SyntheticSchool;
 
-pub(crate) const ITEMS_HEADER: &str =
-    "item_id,activity_id,title,standards,correct_response,distractors,max_score";
-pub(crate) const ATTENDANCE_HEADER: &str =
-    "student_sourced_id,date,status,class_sourced_id,minutes";
-pub(crate) const OUTCOMES_HEADER: &str =
-    "student_sourced_id,assessment,date,score,proficiency_level";
+pub(crate) const ITEMS_HEADER: &str = "item_id,activity_id,title,standards,correct_response,distractors,max_score";
+pub(crate) const ATTENDANCE_HEADER: &str = "student_sourced_id,date,status,class_sourced_id,minutes";
+pub(crate) const OUTCOMES_HEADER: &str = "student_sourced_id,assessment,date,score,proficiency_level";
 
 type Csv<W> = csv::Writer<W>;
 
@@ -18,22 +15,10 @@ pub(crate) fn items<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
     w.write_record(ITEMS_HEADER.split(','))?;
     for item in &school.items {
         let standard = school.standards[item.standard].ccss_code();
-        let distractors = item
-            .distractors
-            .iter()
-            .map(|d| format!("{}={}", d.choice, d.misconception))
-            .collect::<Vec<_>>()
-            .join(";");
+        let distractors =
+            item.distractors.iter().map(|d| format!("{}={}", d.choice, d.misconception)).collect::<Vec<_>>().join(";");
         let correct = item.correct.to_string();
-        w.write_record([
-            &item.item_id,
-            &item.activity_id,
-            &item.title,
-            &standard,
-            &correct,
-            &distractors,
-            "1",
-        ])?;
+        w.write_record([&item.item_id, &item.activity_id, &item.title, &standard, &correct, &distractors, "1"])?;
     }
     Ok(school.items.len())
 }

@@ -8,12 +8,7 @@ use std::path::Path;
 use super::{write_school, SynthError, SynthParams};
 
 fn small(seed: u64) -> SynthParams {
-    SynthParams {
-        students: 80,
-        days: 6,
-        seed,
-        ..SynthParams::default()
-    }
+    SynthParams { students: 80, days: 6, seed, ..SynthParams::default() }
 }
 
 const FILES: [&str; 13] = [
@@ -41,11 +36,7 @@ fn rows(dir: &Path, file: &str) -> Vec<BTreeMap<String, String>> {
         .map(|r| {
             let record = r.expect("row parses");
             assert_eq!(record.len(), headers.len(), "{file}: ragged row");
-            headers
-                .iter()
-                .zip(record.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
+            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
         })
         .collect()
 }
@@ -56,39 +47,21 @@ fn column<'a>(rows: &'a [BTreeMap<String, String>], name: &str) -> BTreeSet<&'a 
 
 #[test]
 fn same_params_same_bytes_and_other_seeds_differ() {
-    let (a, b, c) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
+    let (a, b, c) =
+        (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
     let summary_a = write_school(&small(11), a.path()).expect("writes");
     let summary_b = write_school(&small(11), b.path()).expect("writes");
     write_school(&small(12), c.path()).expect("writes");
     assert_eq!(summary_a, summary_b);
     for file in FILES {
         let bytes_a = fs::read(a.path().join(file)).expect("file written");
-        assert_eq!(
-            bytes_a,
-            fs::read(b.path().join(file)).expect("file written"),
-            "{file} differs between runs"
-        );
+        assert_eq!(bytes_a, fs::read(b.path().join(file)).expect("file written"), "{file} differs between runs");
         if ["oneroster/users.csv", "statements.ndjson", "attendance.csv"].contains(&file) {
-            assert_ne!(
-                bytes_a,
-                fs::read(c.path().join(file)).expect("file written"),
-                "{file} ignores the seed"
-            );
+            assert_ne!(bytes_a, fs::read(c.path().join(file)).expect("file written"), "{file} ignores the seed");
         }
     }
-    let leftovers: Vec<_> = fs::read_dir(a.path())
-        .expect("dir")
-        .filter_map(Result::ok)
-        .collect();
-    assert_eq!(
-        leftovers.len(),
-        5,
-        "only oneroster/ and the four data files"
-    );
+    let leftovers: Vec<_> = fs::read_dir(a.path()).expect("dir").filter_map(Result::ok).collect();
+    assert_eq!(leftovers.len(), 5, "only oneroster/ and the four data files");
 }
 
 #[test]
@@ -115,28 +88,10 @@ fn headers_are_exactly_as_specified() {
     }
     let manifest = fs::read_to_string(dir.path().join("oneroster/manifest.csv")).expect("manifest");
     let manifest: Vec<&str> = manifest.lines().collect();
-    assert_eq!(
-        manifest[1..4],
-        [
-            "manifest.version,1.0",
-            "oneroster.version,1.2",
-            "file.academicSessions,bulk"
-        ]
-    );
+    assert_eq!(manifest[1..4], ["manifest.version,1.0", "oneroster.version,1.2", "file.academicSessions,bulk"]);
     assert_eq!(manifest.len(), 26);
-    for bulk in [
-        "orgs",
-        "classes",
-        "courses",
-        "demographics",
-        "enrollments",
-        "roles",
-        "users",
-    ] {
-        assert!(
-            manifest.contains(&format!("file.{bulk},bulk").as_str()),
-            "{bulk}"
-        );
+    for bulk in ["orgs", "classes", "courses", "demographics", "enrollments", "roles", "users"] {
+        assert!(manifest.contains(&format!("file.{bulk},bulk").as_str()), "{bulk}");
     }
     assert!(manifest.contains(&"file.results,absent"));
     assert!(manifest.iter().any(|l| l.starts_with("source.systemName,")));
@@ -148,35 +103,17 @@ fn files_reference_each_other() {
     let dir = tempfile::tempdir().expect("tmp");
     let summary = write_school(&small(3), dir.path()).expect("writes");
     let d = dir.path();
-    let (orgs, sessions, courses) = (
-        rows(d, "oneroster/orgs.csv"),
-        rows(d, "oneroster/academicSessions.csv"),
-        rows(d, "oneroster/courses.csv"),
-    );
-    let (classes, users, roles) = (
-        rows(d, "oneroster/classes.csv"),
-        rows(d, "oneroster/users.csv"),
-        rows(d, "oneroster/roles.csv"),
-    );
-    let (enrollments, demographics) = (
-        rows(d, "oneroster/enrollments.csv"),
-        rows(d, "oneroster/demographics.csv"),
-    );
-    assert_eq!(
-        column(&orgs, "type"),
-        BTreeSet::from(["district", "school"])
-    );
-    let school = orgs
-        .iter()
-        .find(|o| o["type"] == "school")
-        .expect("school org");
+    let (orgs, sessions, courses) =
+        (rows(d, "oneroster/orgs.csv"), rows(d, "oneroster/academicSessions.csv"), rows(d, "oneroster/courses.csv"));
+    let (classes, users, roles) =
+        (rows(d, "oneroster/classes.csv"), rows(d, "oneroster/users.csv"), rows(d, "oneroster/roles.csv"));
+    let (enrollments, demographics) = (rows(d, "oneroster/enrollments.csv"), rows(d, "oneroster/demographics.csv"));
+    assert_eq!(column(&orgs, "type"), BTreeSet::from(["district", "school"]));
+    let school = orgs.iter().find(|o| o["type"] == "school").expect("school org");
     assert_eq!(school["sourcedId"], "school-1");
     assert!(column(&orgs, "sourcedId").contains(school["parentSourcedId"].as_str()));
     assert_eq!(sessions.iter().filter(|s| s["type"] == "term").count(), 2);
-    assert_eq!(
-        column(&courses, "grades"),
-        BTreeSet::from(["06", "07", "08"])
-    );
+    assert_eq!(column(&courses, "grades"), BTreeSet::from(["06", "07", "08"]));
     let session_ids = column(&sessions, "sourcedId");
     let class_ids = column(&classes, "sourcedId");
     let user_ids = column(&users, "sourcedId");
@@ -188,63 +125,29 @@ fn files_reference_each_other() {
         assert!(terms.iter().all(|t| session_ids.contains(t)));
     }
     let raw_classes = fs::read_to_string(d.join("oneroster/classes.csv")).expect("classes");
-    assert!(raw_classes
-        .lines()
-        .nth(1)
-        .is_some_and(|l| l.contains(&format!("\"{}\"", classes[0]["termSourcedIds"]))));
-    let role_of: BTreeMap<&str, &str> = roles
-        .iter()
-        .map(|r| (r["userSourcedId"].as_str(), r["role"].as_str()))
-        .collect();
+    assert!(raw_classes.lines().nth(1).is_some_and(|l| l.contains(&format!("\"{}\"", classes[0]["termSourcedIds"]))));
+    let role_of: BTreeMap<&str, &str> =
+        roles.iter().map(|r| (r["userSourcedId"].as_str(), r["role"].as_str())).collect();
     assert_eq!(role_of.len(), users.len(), "one role per user");
     for e in &enrollments {
-        assert!(
-            class_ids.contains(e["classSourcedId"].as_str()),
-            "enrollment in unknown class"
-        );
-        assert!(
-            user_ids.contains(e["userSourcedId"].as_str()),
-            "enrollment of unknown user"
-        );
+        assert!(class_ids.contains(e["classSourcedId"].as_str()), "enrollment in unknown class");
+        assert!(user_ids.contains(e["userSourcedId"].as_str()), "enrollment of unknown user");
         assert_eq!(role_of[e["userSourcedId"].as_str()], e["role"]);
-        assert_eq!(
-            e["primary"],
-            if e["role"] == "teacher" {
-                "true"
-            } else {
-                "false"
-            }
-        );
+        assert_eq!(e["primary"], if e["role"] == "teacher" { "true" } else { "false" });
     }
-    let students: Vec<_> = users
-        .iter()
-        .filter(|u| role_of[u["sourcedId"].as_str()] == "student")
-        .collect();
+    let students: Vec<_> = users.iter().filter(|u| role_of[u["sourcedId"].as_str()] == "student").collect();
     assert_eq!(students.len(), summary.students);
     for s in &students {
         let agents: Vec<&str> = s["agentSourcedIds"].split(',').collect();
-        assert!(agents
-            .iter()
-            .all(|a| matches!(role_of.get(a), Some(&"parent") | Some(&"guardian"))));
+        assert!(agents.iter().all(|a| matches!(role_of.get(a), Some(&"parent") | Some(&"guardian"))));
         assert!(["06", "07", "08"].contains(&s["grades"].as_str()));
-        assert_eq!(
-            enrollments
-                .iter()
-                .filter(|e| e["userSourcedId"] == s["sourcedId"])
-                .count(),
-            1
-        );
+        assert_eq!(enrollments.iter().filter(|e| e["userSourcedId"] == s["sourcedId"]).count(), 1);
     }
-    assert_eq!(
-        column(&demographics, "sourcedId"),
-        students.iter().map(|s| s["sourcedId"].as_str()).collect()
-    );
-    assert!(classes.iter().all(|c| enrollments
+    assert_eq!(column(&demographics, "sourcedId"), students.iter().map(|s| s["sourcedId"].as_str()).collect());
+    assert!(classes
         .iter()
-        .any(|e| e["classSourcedId"] == c["sourcedId"] && e["role"] == "teacher")));
-    assert!(users
-        .iter()
-        .all(|u| u["dateLastModified"] == "2026-08-20T12:00:00.000Z" && u["status"].is_empty()));
+        .all(|c| enrollments.iter().any(|e| e["classSourcedId"] == c["sourcedId"] && e["role"] == "teacher")));
+    assert!(users.iter().all(|u| u["dateLastModified"] == "2026-08-20T12:00:00.000Z" && u["status"].is_empty()));
 }
 
 #[test]
@@ -258,14 +161,10 @@ fn statements_attendance_and_outcomes_refer_to_the_roster() {
     let attendance = rows(d, "attendance.csv");
     let outcomes = rows(d, "outcomes.csv");
     let user_ids = column(&users, "sourcedId");
-    let class_iris: BTreeSet<String> = classes
-        .iter()
-        .map(|c| format!("https://sis.lantern.example/classes/{}", c["sourcedId"]))
-        .collect();
-    let item_activity: BTreeMap<&str, &str> = items
-        .iter()
-        .map(|i| (i["item_id"].as_str(), i["activity_id"].as_str()))
-        .collect();
+    let class_iris: BTreeSet<String> =
+        classes.iter().map(|c| format!("https://sis.lantern.example/classes/{}", c["sourcedId"])).collect();
+    let item_activity: BTreeMap<&str, &str> =
+        items.iter().map(|i| (i["item_id"].as_str(), i["activity_id"].as_str())).collect();
     assert_eq!(items.len(), summary.items);
     for item in &items {
         assert!(item["standards"].starts_with("CCSS.MATH.CONTENT."));
@@ -285,11 +184,8 @@ fn statements_attendance_and_outcomes_refer_to_the_roster() {
     }
     assert_eq!(count, summary.statements);
     assert_eq!(attendance.len(), summary.students * summary.school_days);
-    assert!(attendance
-        .iter()
-        .all(|a| user_ids.contains(a["student_sourced_id"].as_str())));
-    assert!(column(&attendance, "status")
-        .is_subset(&BTreeSet::from(["present", "absent", "tardy", "excused"])));
+    assert!(attendance.iter().all(|a| user_ids.contains(a["student_sourced_id"].as_str())));
+    assert!(column(&attendance, "status").is_subset(&BTreeSet::from(["present", "absent", "tardy", "excused"])));
     assert_eq!(outcomes.len(), summary.outcome_rows);
     for o in &outcomes {
         assert!(user_ids.contains(o["student_sourced_id"].as_str()));
@@ -301,10 +197,7 @@ fn statements_attendance_and_outcomes_refer_to_the_roster() {
 #[test]
 fn chronic_absence_share_is_plausible() {
     let dir = tempfile::tempdir().expect("tmp");
-    let params = SynthParams {
-        items_per_day: 1,
-        ..SynthParams::default()
-    };
+    let params = SynthParams { items_per_day: 1, ..SynthParams::default() };
     write_school(&params, dir.path()).expect("writes");
     let mut missed: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for row in rows(dir.path(), "attendance.csv") {
@@ -313,15 +206,9 @@ fn chronic_absence_share_is_plausible() {
         entry.1 += 1;
     }
     assert_eq!(missed.len(), 400);
-    let chronic = missed
-        .values()
-        .filter(|(m, n)| f64::from(*m) >= 0.1 * f64::from(*n))
-        .count();
+    let chronic = missed.values().filter(|(m, n)| f64::from(*m) >= 0.1 * f64::from(*n)).count();
     let share = chronic as f64 / 400.0;
-    assert!(
-        (0.08..0.20).contains(&share),
-        "chronically absent share {share}"
-    );
+    assert!((0.08..0.20).contains(&share), "chronically absent share {share}");
 }
 
 #[test]
@@ -329,57 +216,17 @@ fn bad_parameters_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("school");
     let cases = [
-        (
-            SynthParams {
-                students: 0,
-                ..small(1)
-            },
-            "students",
-        ),
-        (
-            SynthParams {
-                days: 0,
-                ..small(1)
-            },
-            "days",
-        ),
-        (
-            SynthParams {
-                items_per_day: 500,
-                ..small(1)
-            },
-            "items_per_day",
-        ),
-        (
-            SynthParams {
-                bias: f64::NAN,
-                ..small(1)
-            },
-            "bias",
-        ),
-        (
-            SynthParams {
-                school_id: "a school".into(),
-                ..small(1)
-            },
-            "school_id",
-        ),
-        (
-            SynthParams {
-                school_name: " ".into(),
-                ..small(1)
-            },
-            "school_name",
-        ),
+        (SynthParams { students: 0, ..small(1) }, "students"),
+        (SynthParams { days: 0, ..small(1) }, "days"),
+        (SynthParams { items_per_day: 500, ..small(1) }, "items_per_day"),
+        (SynthParams { bias: f64::NAN, ..small(1) }, "bias"),
+        (SynthParams { school_id: "a school".into(), ..small(1) }, "school_id"),
+        (SynthParams { school_name: " ".into(), ..small(1) }, "school_name"),
     ];
     for (params, field) in cases {
         match write_school(&params, &out) {
             Err(e @ SynthError::InvalidParam { .. }) => {
-                assert!(
-                    e.to_string()
-                        .starts_with(&format!("synth parameter {field}:")),
-                    "{e}"
-                );
+                assert!(e.to_string().starts_with(&format!("synth parameter {field}:")), "{e}");
             }
             other => panic!("{field}: expected InvalidParam, got {other:?}"),
         }
@@ -398,11 +245,7 @@ fn unwritable_output_leaves_things_as_they_were() {
     let below_file = file.join("school");
     let err = write_school(&small(1), &below_file).expect_err("cannot create below a file");
     assert!(matches!(err, SynthError::Io { .. }), "{err}");
-    assert_eq!(
-        fs::read_dir(dir.path()).expect("dir").count(),
-        1,
-        "nothing else was created"
-    );
+    assert_eq!(fs::read_dir(dir.path()).expect("dir").count(), 1, "nothing else was created");
 }
 
 #[test]
@@ -411,10 +254,7 @@ fn rewriting_replaces_files_in_place() {
     write_school(&small(1), dir.path()).expect("writes");
     let first = fs::read(dir.path().join("statements.ndjson")).expect("written");
     write_school(&small(2), dir.path()).expect("rewrites");
-    assert_ne!(
-        first,
-        fs::read(dir.path().join("statements.ndjson")).expect("written")
-    );
+    assert_ne!(first, fs::read(dir.path().join("statements.ndjson")).expect("written"));
     let hidden = fs::read_dir(dir.path())
         .expect("dir")
         .filter_map(Result::ok)
@@ -429,11 +269,7 @@ fn rewriting_replaces_files_in_place() {
 #[ignore = "writes ~7 GB; run by hand in release"]
 fn full_year_of_two_thousand_students_in_under_a_minute() {
     let dir = tempfile::tempdir().expect("tmp");
-    let params = SynthParams {
-        students: 2000,
-        days: 180,
-        ..SynthParams::default()
-    };
+    let params = SynthParams { students: 2000, days: 180, ..SynthParams::default() };
     let started = std::time::Instant::now();
     let school = super::generate(&params);
     let generated = started.elapsed();
@@ -443,9 +279,7 @@ fn full_year_of_two_thousand_students_in_under_a_minute() {
     let started_write = std::time::Instant::now();
     let summary = write_school(&params, dir.path()).expect("writes");
     let written = started_write.elapsed();
-    let bytes = fs::metadata(dir.path().join("statements.ndjson"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let bytes = fs::metadata(dir.path().join("statements.ndjson")).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "generate {generated:?}; stream {in_memory} statements {streamed:?}; write_school {written:?}: {} statements, {:.2} GB",
         summary.statements,
