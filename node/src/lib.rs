@@ -1,1 +1,2 @@
 //! lantern-node: the school node.
+pub mod xapi;

@@ -1,0 +1,158 @@
+//! A statement's `result` (Part 2 §2.4.5): score bounds, success, completion, response and an ISO
+//! 8601 duration, read into typed facts the node uses.
+
+use serde_json::Value;
+
+use super::error::XapiError;
+use super::json::{expect_bool, expect_number, expect_object, expect_str, quoted, unknown_property, validate_extensions};
+use super::path::Path;
+use super::time::parse_duration_seconds;
+
+const RESULT_PROPERTIES: [&str; 6] = ["score", "success", "completion", "response", "duration", "extensions"];
+const SCORE_PROPERTIES: [&str; 4] = ["scaled", "raw", "min", "max"];
+
+/// The typed content of a `result`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResultFacts {
+    pub success: Option<bool>,
+    pub completion: Option<bool>,
+    pub response: Option<String>,
+    /// In [-1, 1].
+    pub score_scaled: Option<f64>,
+    /// Between `score_min` and `score_max` where those are given.
+    pub score_raw: Option<f64>,
+    pub score_min: Option<f64>,
+    pub score_max: Option<f64>,
+    /// The duration in seconds (years and months counted as 365 and 30 days).
+    pub duration_seconds: Option<f64>,
+}
+
+pub(crate) fn validate_result(value: &Value, path: &Path<'_>) -> Result<ResultFacts, XapiError> {
+    let object = expect_object(value, path, "a Result")?;
+    let mut facts = ResultFacts::default();
+    for (key, value) in object {
+        let key_path = path.key(key);
+        match key.as_str() {
+            "score" => validate_score(value, &key_path, &mut facts)?,
+            "success" => facts.success = Some(expect_bool(value, &key_path)?),
+            "completion" => facts.completion = Some(expect_bool(value, &key_path)?),
+            "response" => facts.response = Some(expect_str(value, &key_path)?.to_string()),
+            "duration" => {
+                let text = expect_str(value, &key_path)?;
+                let seconds = parse_duration_seconds(text).ok_or_else(|| {
+                    XapiError::at(
+                        &key_path,
+                        format!("must be an ISO 8601 duration such as \"PT42S\" or \"PT1H30M\", found {}", quoted(text)),
+                    )
+                })?;
+                facts.duration_seconds = Some(seconds);
+            }
+            "extensions" => validate_extensions(value, &key_path)?,
+            _ => return Err(unknown_property(path, key, "a Result", &RESULT_PROPERTIES)),
+        }
+    }
+    Ok(facts)
+}
+
+fn validate_score(value: &Value, path: &Path<'_>, facts: &mut ResultFacts) -> Result<(), XapiError> {
+    let object = expect_object(value, path, "a Score")?;
+    for (key, value) in object {
+        let number = match key.as_str() {
+            "scaled" | "raw" | "min" | "max" => expect_number(value, &path.key(key))?,
+            _ => return Err(unknown_property(path, key, "a Score", &SCORE_PROPERTIES)),
+        };
+        match key.as_str() {
+            "scaled" => facts.score_scaled = Some(number),
+            "raw" => facts.score_raw = Some(number),
+            "min" => facts.score_min = Some(number),
+            _ => facts.score_max = Some(number),
+        }
+    }
+    if let Some(scaled) = facts.score_scaled {
+        if !(-1.0..=1.0).contains(&scaled) {
+            return Err(XapiError::at(&path.key("scaled"), format!("must be between -1 and 1, found {scaled}")));
+        }
+    }
+    if let (Some(min), Some(max)) = (facts.score_min, facts.score_max) {
+        if min >= max {
+            return Err(XapiError::at(path, format!("min ({min}) must be less than max ({max})")));
+        }
+    }
+    if let Some(raw) = facts.score_raw {
+        let below = facts.score_min.is_some_and(|min| raw < min);
+        let above = facts.score_max.is_some_and(|max| raw > max);
+        if below || above {
+            let bound = |b: Option<f64>| b.map_or("none".to_string(), |b| b.to_string());
+            return Err(XapiError::at(
+                &path.key("raw"),
+                format!(
+                    "must be between min and max, found {raw} (min {}, max {})",
+                    bound(facts.score_min),
+                    bound(facts.score_max)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(value: Value) -> Result<ResultFacts, String> {
+        validate_result(&value, &Path::Root("result")).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn a_full_result_is_read() {
+        let facts = result(json!({
+            "score": {"scaled": 0.5, "raw": 5, "min": 0, "max": 10},
+            "success": true, "completion": false, "response": "b", "duration": "PT1M30S",
+            "extensions": {"https://lantern.example/ext/hint-used": true}
+        }))
+        .unwrap();
+        assert_eq!(facts.score_scaled, Some(0.5));
+        assert_eq!(facts.score_raw, Some(5.0));
+        assert_eq!(facts.success, Some(true));
+        assert_eq!(facts.completion, Some(false));
+        assert_eq!(facts.response.as_deref(), Some("b"));
+        assert_eq!(facts.duration_seconds, Some(90.0));
+    }
+
+    #[test]
+    fn scores_must_respect_their_bounds() {
+        let cases = [
+            (json!({"score": {"scaled": 1.5}}), "result.score.scaled: must be between -1 and 1, found 1.5"),
+            (json!({"score": {"scaled": -1.01}}), "result.score.scaled: must be between -1 and 1, found -1.01"),
+            (json!({"score": {"min": 5, "max": 3}}), "result.score: min (5) must be less than max (3)"),
+            (json!({"score": {"min": 5, "max": 5}}), "result.score: min (5) must be less than max (5)"),
+            (json!({"score": {"raw": 11, "min": 0, "max": 10}}), "result.score.raw: must be between min and max, found 11 (min 0, max 10)"),
+            (json!({"score": {"raw": -1, "min": 0}}), "result.score.raw: must be between min and max, found -1 (min 0, max none)"),
+            (json!({"score": {"scaled": "0.5"}}), "result.score.scaled: must be a number, found a string"),
+            (json!({"score": {"percent": 50}}), "result.score: unknown property \"percent\" (a Score may have: scaled, raw, min, max)"),
+        ];
+        for (value, message) in cases {
+            assert_eq!(result(value).unwrap_err(), message);
+        }
+        assert!(result(json!({"score": {"scaled": -1, "raw": 0, "min": 0, "max": 1}})).is_ok());
+        assert!(result(json!({"score": {"raw": 1000}})).is_ok());
+    }
+
+    #[test]
+    fn other_result_errors() {
+        let cases = [
+            (json!({"success": "true"}), "result.success: must be true or false, found a string"),
+            (json!({"completion": 1}), "result.completion: must be true or false, found a number"),
+            (json!({"response": 2}), "result.response: must be a string, found a number"),
+            (json!({"duration": "42 seconds"}), "result.duration: must be an ISO 8601 duration such as \"PT42S\" or \"PT1H30M\", found \"42 seconds\""),
+            (json!({"extensions": {"hint": 1}}), "result.extensions: extension key \"hint\" is not an absolute IRI"),
+            (json!({"passed": true}), "result: unknown property \"passed\" (a Result may have: score, success, completion, response, duration, extensions)"),
+            (json!([]), "result: must be a Result (an object), found an array"),
+        ];
+        for (value, message) in cases {
+            assert_eq!(result(value).unwrap_err(), message);
+        }
+    }
+}
