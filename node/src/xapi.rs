@@ -30,6 +30,8 @@ mod statement_format;
 mod time;
 
 #[cfg(test)]
+mod roundtrip_tests;
+#[cfg(test)]
 mod validation_tests;
 
 pub use agent::{Actor, IfiKey};
@@ -45,22 +47,29 @@ pub use statement::{
 };
 pub use statement_format::{format_statement, parse_accept_language};
 
+use json::Json;
 use path::Path;
-use serde_json::Value;
 
 /// Parses the body of `POST`/`PUT /xapi/statements`: one statement object or an array of them.
 /// Every statement is fully validated (Part 2); the first problem is returned, naming its path
 /// (`statement[3].actor: ...`, or `statement.actor: ...` for a single object). Two statements with
 /// the same id in one batch are a 400 (Part 3 §2.1.2).
 pub fn parse_statements(body: &[u8]) -> Result<Vec<Statement>, XapiError> {
-    let document: Value = serde_json::from_slice(body)
+    let text = std::str::from_utf8(body)
+        .map_err(|e| XapiError::bad_request(format!("the request body is not UTF-8 text: {e}")))?;
+    let document = Json::parse(text)
         .map_err(|e| XapiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
-    let statements = match document {
-        Value::Object(_) => vec![statement::parse_statement(document, &Path::Root("statement"))?],
-        Value::Array(items) => {
+    let statements = match &document {
+        Json::Object(_) => vec![statement::parse_statement(&document, text.trim(), &Path::Root("statement"))?],
+        Json::Array(items) => {
+            let texts = array_element_texts(text);
+            if texts.len() != items.len() {
+                // Cannot happen for a valid JSON array; refuse rather than store mismatched text.
+                return Err(XapiError { status: 500, message: "could not split the statement batch".into() });
+            }
             let mut statements = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                statements.push(statement::parse_statement(item, &Path::Item("statement", i))?);
+            for (i, (item, item_text)) in items.iter().zip(texts).enumerate() {
+                statements.push(statement::parse_statement(item, item_text, &Path::Item("statement", i))?);
             }
             statements
         }
@@ -72,6 +81,69 @@ pub fn parse_statements(body: &[u8]) -> Result<Vec<Statement>, XapiError> {
     };
     reject_duplicate_ids(&statements)?;
     Ok(statements)
+}
+
+/// The text of each element of `text`, which must already have parsed as a JSON array: a scan for
+/// the commas and brackets at depth one, outside strings. (Cheaper than a second parse; every
+/// statement keeps its text exactly as sent.)
+fn array_element_texts(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut texts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            b',' if depth == 1 => texts.extend(start.take().map(|s: usize| text[s..i].trim_end())),
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    texts.extend(start.take().map(|s: usize| text[s..i].trim_end()));
+                }
+            }
+            byte => {
+                if depth == 1 && start.is_none() {
+                    start = Some(i);
+                }
+                match byte {
+                    b'[' | b'{' => depth += 1,
+                    b'"' => i = closing_quote(bytes, i + 1),
+                    _ => {}
+                }
+            }
+        }
+        i += 1;
+    }
+    texts
+}
+
+/// The index of the quote that closes the string whose content starts at `i` (or the end of
+/// `bytes`). Most of a statement is string content, so this reads eight bytes at a time and jumps
+/// to the first quote or backslash among them.
+fn closing_quote(bytes: &[u8], mut i: usize) -> usize {
+    /// The high bit of each byte of `word` equal to `byte` is set. Bytes above a match may be
+    /// flagged too (the borrow carries), but the lowest flagged byte is always a true match.
+    const fn matches(word: u64, byte: u8) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let x = word ^ (ONES * byte as u64);
+        x.wrapping_sub(ONES) & !x & (ONES << 7)
+    }
+    loop {
+        while let Some(chunk) = bytes.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            let found = matches(u64::from_le_bytes(chunk), b'"') | matches(u64::from_le_bytes(chunk), b'\\');
+            if found != 0 {
+                i += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match bytes.get(i) {
+            None | Some(b'"') => return i,
+            Some(b'\\') => i += 2,
+            Some(_) => i += 1,
+        }
+    }
 }
 
 fn reject_duplicate_ids(statements: &[Statement]) -> Result<(), XapiError> {
@@ -86,4 +158,37 @@ fn reject_duplicate_ids(statements: &[Statement]) -> Result<(), XapiError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_elements_are_split_outside_strings_and_nesting() {
+        let text = r#" [ {"a": [1, {"b": "],}\"{"}]} ,[2,3],"x,]" , -1.5e3, true,null,{} ] "#;
+        assert_eq!(
+            array_element_texts(text),
+            [r#"{"a": [1, {"b": "],}\"{"}]}"#, "[2,3]", r#""x,]""#, "-1.5e3", "true", "null", "{}"]
+        );
+        assert!(array_element_texts("[]").is_empty());
+        assert_eq!(array_element_texts("[\n{}\n]"), ["{}"]);
+        let long = format!(r#"["{}\"{}", {{"k": "{}"}}]"#, "a".repeat(37), "b".repeat(20), "é".repeat(9));
+        assert!(Json::parse(&long).is_ok());
+        assert_eq!(array_element_texts(&long).len(), 2);
+    }
+
+    #[test]
+    fn closing_quotes_are_found_past_escapes() {
+        for (text, expected) in [
+            (r#"abc""#, 3),
+            (r#"abcdefghijklmnop""#, 16),
+            (r#"abcdefgh\"ijklmnop""#, 18),
+            (r#"\\""#, 2),
+            (r#"0123456\\"x"#, 9),
+            ("no end", 6),
+        ] {
+            assert_eq!(closing_quote(text.as_bytes(), 0), expected, "{text}");
+        }
+    }
 }

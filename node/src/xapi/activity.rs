@@ -1,17 +1,15 @@
 //! Activities and their definitions (Part 2 §2.4.4.1), including interaction activities: the
 //! `interactionType`, `correctResponsesPattern` and the component lists each type supports.
 
-use serde_json::Value;
-
 use super::agent::bad_object_type;
+use super::datatypes::is_iri;
 use super::error::XapiError;
 use super::json::{
-    expect_array, expect_iri, expect_object, expect_str, quoted, unknown_property, validate_extensions,
-    validate_language_map,
+    expect_array, expect_iri, expect_object, expect_str, fields, quoted, validate_extensions, validate_language_map,
+    Json,
 };
 use super::path::Path;
 
-const ACTIVITY_PROPERTIES: [&str; 3] = ["objectType", "id", "definition"];
 const DEFINITION_PROPERTIES: [&str; 12] = [
     "name",
     "description",
@@ -26,6 +24,7 @@ const DEFINITION_PROPERTIES: [&str; 12] = [
     "target",
     "steps",
 ];
+const COMPONENT_LISTS: [&str; 5] = ["choices", "scale", "source", "target", "steps"];
 const INTERACTION_TYPES: [&str; 10] = [
     "true-false",
     "choice",
@@ -51,26 +50,48 @@ fn component_lists(interaction_type: &str) -> &'static [&'static str] {
 }
 
 /// Validates an Activity (`objectType` absent or `"Activity"`) and returns its id.
-pub(crate) fn validate_activity<'v>(value: &'v Value, path: &Path<'_>) -> Result<&'v str, XapiError> {
-    let object = expect_object(value, path, "an Activity")?;
-    let mut id = None;
-    for (key, value) in object {
-        match key.as_str() {
-            "objectType" => match value {
-                Value::String(kind) if kind == "Activity" => {}
-                other => return Err(bad_object_type(other, path, "\"Activity\"")),
-            },
-            "id" => id = Some(expect_iri(value, &path.key("id"))?),
-            "definition" => validate_definition(value, &path.key("definition"))?,
-            _ => return Err(unknown_property(path, key, "an Activity", &ACTIVITY_PROPERTIES)),
-        }
+pub(crate) fn validate_activity<'v>(value: &'v Json<'_>, path: &Path<'_>) -> Result<&'v str, XapiError> {
+    let properties = expect_object(value, path, "an Activity")?;
+    let [object_type, id, definition] =
+        fields(properties, path, "an Activity", ["objectType", "id", "definition"], 3)?;
+    match object_type {
+        None => {}
+        Some(Json::String(kind)) if kind == "Activity" => {}
+        Some(other) => return Err(bad_object_type(other, path, "\"Activity\"")),
     }
-    id.ok_or_else(|| XapiError::at(path, "an Activity must have an id"))
+    let id = match id {
+        Some(id) => expect_iri(id, &path.key("id"))?,
+        None => return Err(XapiError::at(path, "an Activity must have an id")),
+    };
+    if let Some(definition) = definition {
+        validate_definition(definition, &path.key("definition"))?;
+    }
+    Ok(id)
 }
 
-fn validate_definition(value: &Value, path: &Path<'_>) -> Result<(), XapiError> {
-    let definition = expect_object(value, path, "an Activity definition")?;
-    let interaction_type = match definition.get("interactionType") {
+fn validate_definition(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiError> {
+    let properties = expect_object(value, path, "an Activity definition")?;
+    let [name, description, kind, more_info, extensions, interaction_type, pattern, lists @ ..] =
+        fields(properties, path, "an Activity definition", DEFINITION_PROPERTIES, 12)?;
+    for (key, map) in [("name", name), ("description", description)] {
+        if let Some(map) = map {
+            validate_language_map(map, &path.key(key))?;
+        }
+    }
+    if let Some(kind) = kind {
+        expect_iri(kind, &path.key("type"))?;
+    }
+    if let Some(more_info) = more_info {
+        let more_info_path = path.key("moreInfo");
+        let text = expect_str(more_info, &more_info_path)?;
+        if !is_iri(text) {
+            return Err(XapiError::at(&more_info_path, format!("must be an IRL with a scheme, found {}", quoted(text))));
+        }
+    }
+    if let Some(extensions) = extensions {
+        validate_extensions(extensions, &path.key("extensions"))?;
+    }
+    let interaction_type = match interaction_type {
         None => None,
         Some(value) => {
             let type_path = path.key("interactionType");
@@ -84,69 +105,52 @@ fn validate_definition(value: &Value, path: &Path<'_>) -> Result<(), XapiError> 
             Some(kind)
         }
     };
-    for (key, value) in definition {
-        let key_path = path.key(key);
-        match key.as_str() {
-            "name" | "description" => validate_language_map(value, &key_path)?,
-            "type" => {
-                expect_iri(value, &key_path)?;
-            }
-            "moreInfo" => {
-                let text = expect_str(value, &key_path)?;
-                if !super::datatypes::is_iri(text) {
-                    return Err(XapiError::at(&key_path, format!("must be an IRL with a scheme, found {}", quoted(text))));
-                }
-            }
-            "extensions" => validate_extensions(value, &key_path)?,
-            "interactionType" => {}
-            "correctResponsesPattern" => {
-                if interaction_type.is_none() {
-                    return Err(XapiError::at(path, "correctResponsesPattern needs an interactionType"));
-                }
-                for (i, pattern) in expect_array(value, &key_path)?.iter().enumerate() {
-                    expect_str(pattern, &key_path.index(i))?;
-                }
-            }
-            "choices" | "scale" | "source" | "target" | "steps" => {
-                let Some(kind) = interaction_type else {
-                    return Err(XapiError::at(path, format!("{key} needs an interactionType")));
-                };
-                if !component_lists(kind).contains(&key.as_str()) {
-                    let supported = match component_lists(kind) {
-                        [] => "no component lists".to_string(),
-                        lists => lists.join(" and "),
-                    };
-                    return Err(XapiError::at(
-                        &key_path,
-                        format!("interactionType {kind:?} does not take {key} (it takes {supported})"),
-                    ));
-                }
-                validate_components(value, &key_path)?;
-            }
-            _ => return Err(unknown_property(path, key, "an Activity definition", &DEFINITION_PROPERTIES)),
+    if let Some(pattern) = pattern {
+        if interaction_type.is_none() {
+            return Err(XapiError::at(path, "correctResponsesPattern needs an interactionType"));
         }
+        let pattern_path = path.key("correctResponsesPattern");
+        for (i, response) in expect_array(pattern, &pattern_path)?.iter().enumerate() {
+            expect_str(response, &pattern_path.index(i))?;
+        }
+    }
+    for (key, list) in COMPONENT_LISTS.into_iter().zip(lists) {
+        let Some(list) = list else { continue };
+        let Some(kind) = interaction_type else {
+            return Err(XapiError::at(path, format!("{key} needs an interactionType")));
+        };
+        let list_path = path.key(key);
+        if !component_lists(kind).contains(&key) {
+            let supported = match component_lists(kind) {
+                [] => "no component lists".to_string(),
+                supported => supported.join(" and "),
+            };
+            return Err(XapiError::at(
+                &list_path,
+                format!("interactionType {kind:?} does not take {key} (it takes {supported})"),
+            ));
+        }
+        validate_components(list, &list_path)?;
     }
     Ok(())
 }
 
 /// An interaction component list: objects `{id, description}` with distinct ids.
-fn validate_components(value: &Value, path: &Path<'_>) -> Result<(), XapiError> {
+fn validate_components(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiError> {
     let components = expect_array(value, path)?;
     let mut ids: Vec<&str> = Vec::with_capacity(components.len());
     for (i, component) in components.iter().enumerate() {
         let component_path = path.index(i);
-        let object = expect_object(component, &component_path, "an interaction component")?;
-        let mut id = None;
-        for (key, value) in object {
-            match key.as_str() {
-                "id" => id = Some(expect_str(value, &component_path.key("id"))?),
-                "description" => validate_language_map(value, &component_path.key("description"))?,
-                _ => {
-                    return Err(unknown_property(&component_path, key, "an interaction component", &["id", "description"]))
-                }
-            }
+        let properties = expect_object(component, &component_path, "an interaction component")?;
+        let [id, description] =
+            fields(properties, &component_path, "an interaction component", ["id", "description"], 2)?;
+        if let Some(description) = description {
+            validate_language_map(description, &component_path.key("description"))?;
         }
-        let id = id.ok_or_else(|| XapiError::at(&component_path, "an interaction component must have an id"))?;
+        let id = match id {
+            Some(id) => expect_str(id, &component_path.key("id"))?,
+            None => return Err(XapiError::at(&component_path, "an interaction component must have an id")),
+        };
         if ids.contains(&id) {
             return Err(XapiError::at(&component_path.key("id"), format!("{} is used twice in this list", quoted(id))));
         }
@@ -158,10 +162,13 @@ fn validate_components(value: &Value, path: &Path<'_>) -> Result<(), XapiError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xapi::json::on_tree;
     use serde_json::json;
 
-    fn activity(value: Value) -> Result<String, String> {
-        validate_activity(&value, &Path::Root("object")).map(str::to_string).map_err(|e| e.message)
+    fn activity(value: serde_json::Value) -> Result<String, String> {
+        on_tree(&value, |tree| {
+            validate_activity(tree, &Path::Root("object")).map(str::to_string).map_err(|e| e.message)
+        })
     }
 
     #[test]

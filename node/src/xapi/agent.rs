@@ -4,11 +4,9 @@
 
 use std::fmt;
 
-use serde_json::Value;
-
 use super::datatypes::{canonical_mailto, is_iri, is_mailto_iri, is_sha1_hex, is_uri};
 use super::error::XapiError;
-use super::json::{expect_array, expect_object, expect_str, quoted, type_name, unknown_property, Object};
+use super::json::{expect_array, expect_object, expect_str, fields, quoted, type_name, Json, Properties};
 use super::path::Path;
 
 /// An inverse functional identifier as one canonical string:
@@ -77,128 +75,124 @@ impl Actor {
 /// The IFI properties, in the order they are named in error messages.
 pub(crate) const IFI_PROPERTIES: [&str; 4] = ["mbox", "mbox_sha1sum", "openid", "account"];
 
-const AGENT_PROPERTIES: [&str; 6] = ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"];
-const GROUP_PROPERTIES: [&str; 7] = ["objectType", "name", "member", "mbox", "mbox_sha1sum", "openid", "account"];
-
 /// Validates an Agent or Group (`objectType` optional, meaning Agent), e.g. `actor`.
-pub(crate) fn validate_actor(value: &Value, path: &Path<'_>) -> Result<Actor, XapiError> {
-    let object = expect_object(value, path, "an Agent or Group")?;
-    match object.get("objectType") {
-        None => validate_agent_object(object, path).map(Actor::Agent),
-        Some(Value::String(kind)) if kind == "Agent" => validate_agent_object(object, path).map(Actor::Agent),
-        Some(Value::String(kind)) if kind == "Group" => validate_group_object(object, path),
+pub(crate) fn validate_actor(value: &Json<'_>, path: &Path<'_>) -> Result<Actor, XapiError> {
+    let properties = expect_object(value, path, "an Agent or Group")?;
+    match value.get("objectType") {
+        None => validate_agent_object(properties, path).map(Actor::Agent),
+        Some(Json::String(kind)) if kind == "Agent" => validate_agent_object(properties, path).map(Actor::Agent),
+        Some(Json::String(kind)) if kind == "Group" => validate_group_object(properties, path),
         Some(other) => Err(bad_object_type(other, path, "\"Agent\" or \"Group\"")),
     }
 }
 
 /// Validates a Group (`objectType` must be `"Group"`), e.g. `context.team`.
-pub(crate) fn validate_group(value: &Value, path: &Path<'_>) -> Result<Actor, XapiError> {
-    let object = expect_object(value, path, "a Group")?;
-    match object.get("objectType") {
-        Some(Value::String(kind)) if kind == "Group" => validate_group_object(object, path),
+pub(crate) fn validate_group(value: &Json<'_>, path: &Path<'_>) -> Result<Actor, XapiError> {
+    let properties = expect_object(value, path, "a Group")?;
+    match value.get("objectType") {
+        Some(Json::String(kind)) if kind == "Group" => validate_group_object(properties, path),
         None => Err(XapiError::at(path, "a Group must have objectType \"Group\"")),
         Some(other) => Err(bad_object_type(other, path, "\"Group\"")),
     }
 }
 
 /// Validates an Agent (`objectType` absent or `"Agent"`), e.g. a Group member.
-pub(crate) fn validate_agent(value: &Value, path: &Path<'_>) -> Result<IfiKey, XapiError> {
-    let object = expect_object(value, path, "an Agent")?;
-    match object.get("objectType") {
-        None => validate_agent_object(object, path),
-        Some(Value::String(kind)) if kind == "Agent" => validate_agent_object(object, path),
-        Some(Value::String(kind)) if kind == "Group" => {
+pub(crate) fn validate_agent(value: &Json<'_>, path: &Path<'_>) -> Result<IfiKey, XapiError> {
+    let properties = expect_object(value, path, "an Agent")?;
+    match value.get("objectType") {
+        None => validate_agent_object(properties, path),
+        Some(Json::String(kind)) if kind == "Agent" => validate_agent_object(properties, path),
+        Some(Json::String(kind)) if kind == "Group" => {
             Err(XapiError::at(path, "a Group's members must be Agents, not Groups"))
         }
         Some(other) => Err(bad_object_type(other, path, "\"Agent\"")),
     }
 }
 
-pub(crate) fn bad_object_type(found: &Value, path: &Path<'_>, expected: &str) -> XapiError {
+pub(crate) fn bad_object_type(found: &Json<'_>, path: &Path<'_>, expected: &str) -> XapiError {
     let path = path.key("objectType");
     match found {
-        Value::String(s) => XapiError::at(&path, format!("must be {expected}, found {}", quoted(s))),
+        Json::String(s) => XapiError::at(&path, format!("must be {expected}, found {}", quoted(s))),
         other => XapiError::at(&path, format!("must be {expected}, found {}", type_name(other))),
     }
 }
 
-fn validate_agent_object(object: &Object, path: &Path<'_>) -> Result<IfiKey, XapiError> {
-    for (key, value) in object {
-        match key.as_str() {
-            "objectType" => {}
-            "name" => {
-                expect_str(value, &path.key("name"))?;
-            }
-            "mbox" | "mbox_sha1sum" | "openid" | "account" => {}
-            "member" => return Err(XapiError::at(path, "an Agent cannot have members (only a Group can)")),
-            _ => return Err(unknown_property(path, key, "an Agent", &AGENT_PROPERTIES)),
-        }
+fn validate_agent_object(properties: &Properties<'_>, path: &Path<'_>) -> Result<IfiKey, XapiError> {
+    let [_, name, mbox, sha1, openid, account, member] = fields(
+        properties,
+        path,
+        "an Agent",
+        ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"],
+        6,
+    )?;
+    if member.is_some() {
+        return Err(XapiError::at(path, "an Agent cannot have members (only a Group can)"));
     }
-    match ifi(object, path)? {
+    if let Some(name) = name {
+        expect_str(name, &path.key("name"))?;
+    }
+    match ifi(path, "an Agent", [mbox, sha1, openid, account])? {
         Some(key) => Ok(key),
         None => Err(XapiError::at(path, "an Agent must have exactly one inverse functional identifier, found 0")),
     }
 }
 
-fn validate_group_object(object: &Object, path: &Path<'_>) -> Result<Actor, XapiError> {
+fn validate_group_object(properties: &Properties<'_>, path: &Path<'_>) -> Result<Actor, XapiError> {
+    let [_, name, member, mbox, sha1, openid, account] = fields(
+        properties,
+        path,
+        "a Group",
+        ["objectType", "name", "member", "mbox", "mbox_sha1sum", "openid", "account"],
+        7,
+    )?;
+    if let Some(name) = name {
+        expect_str(name, &path.key("name"))?;
+    }
+    let ifi = ifi(path, "an identified Group", [mbox, sha1, openid, account])?;
     let mut members = Vec::new();
-    for (key, value) in object {
-        match key.as_str() {
-            "objectType" => {}
-            "name" => {
-                expect_str(value, &path.key("name"))?;
-            }
-            "mbox" | "mbox_sha1sum" | "openid" | "account" => {}
-            "member" => {
-                let member_path = path.key("member");
-                let list = expect_array(value, &member_path)?;
-                members.reserve(list.len());
-                for (i, member) in list.iter().enumerate() {
-                    members.push(validate_agent(member, &member_path.index(i))?);
-                }
-            }
-            _ => return Err(unknown_property(path, key, "a Group", &GROUP_PROPERTIES)),
+    if let Some(list) = member {
+        let member_path = path.key("member");
+        let list = expect_array(list, &member_path)?;
+        members.reserve(list.len());
+        for (i, member) in list.iter().enumerate() {
+            members.push(validate_agent(member, &member_path.index(i))?);
         }
     }
-    let ifi = ifi(object, path)?;
     if ifi.is_none() {
-        match object.get("member") {
-            None => {
-                return Err(XapiError::at(
-                    path,
-                    "an anonymous Group (one without an inverse functional identifier) must list its members",
-                ))
-            }
-            Some(_) if members.is_empty() => {
-                return Err(XapiError::at(&path.key("member"), "an anonymous Group must have at least one member"))
-            }
-            Some(_) => {}
+        if member.is_none() {
+            return Err(XapiError::at(
+                path,
+                "an anonymous Group (one without an inverse functional identifier) must list its members",
+            ));
+        }
+        if members.is_empty() {
+            return Err(XapiError::at(&path.key("member"), "an anonymous Group must have at least one member"));
         }
     }
     Ok(Actor::Group { ifi, members })
 }
 
-/// The one IFI of an object, or `None` if it has none; more than one is an error.
-fn ifi(object: &Object, path: &Path<'_>) -> Result<Option<IfiKey>, XapiError> {
-    let present: Vec<&str> = IFI_PROPERTIES.into_iter().filter(|p| object.contains_key(*p)).collect();
+/// The one IFI among the values of `mbox`, `mbox_sha1sum`, `openid` and `account`, or `None`;
+/// more than one is an error. `kind` names the object in the message.
+fn ifi(path: &Path<'_>, kind: &str, values: [Option<&Json<'_>>; 4]) -> Result<Option<IfiKey>, XapiError> {
+    let present: Vec<usize> = (0..4).filter(|&i| values[i].is_some()).collect();
     let (property, value) = match present.as_slice() {
         [] => return Ok(None),
-        [one] => (*one, &object[*one]),
+        [one] => (IFI_PROPERTIES[*one], values[*one]),
         many => {
-            let kind = if object.get("objectType").and_then(Value::as_str) == Some("Group") {
-                "an identified Group"
-            } else {
-                "an Agent"
-            };
+            let names: Vec<&str> = many.iter().map(|&i| IFI_PROPERTIES[i]).collect();
             return Err(XapiError::at(
                 path,
                 format!(
                     "{kind} must have exactly one inverse functional identifier, found {} ({})",
                     many.len(),
-                    many.join(", ")
+                    names.join(", ")
                 ),
             ));
         }
+    };
+    let Some(value) = value else {
+        return Ok(None);
     };
     let value_path = path.key(property);
     let key = match property {
@@ -228,46 +222,41 @@ fn ifi(object: &Object, path: &Path<'_>) -> Result<Option<IfiKey>, XapiError> {
     Ok(Some(IfiKey(key)))
 }
 
-fn account_key(value: &Value, path: &Path<'_>) -> Result<String, XapiError> {
-    let account = expect_object(value, path, "an account")?;
-    let (mut home_page, mut name) = (None, None);
-    for (key, value) in account {
-        match key.as_str() {
-            "homePage" => {
-                let home_path = path.key("homePage");
-                let home = expect_str(value, &home_path)?;
-                if !is_iri(home) {
-                    return Err(XapiError::at(
-                        &home_path,
-                        format!("must be an IRL with a scheme, found {}", quoted(home)),
-                    ));
-                }
-                home_page = Some(home);
+fn account_key(value: &Json<'_>, path: &Path<'_>) -> Result<String, XapiError> {
+    let properties = expect_object(value, path, "an account")?;
+    let [home_page, name] = fields(properties, path, "an account", ["homePage", "name"], 2)?;
+    let home_page = match home_page {
+        Some(home) => {
+            let home_path = path.key("homePage");
+            let home = expect_str(home, &home_path)?;
+            if !is_iri(home) {
+                return Err(XapiError::at(&home_path, format!("must be an IRL with a scheme, found {}", quoted(home))));
             }
-            "name" => {
-                let text = expect_str(value, &path.key("name"))?;
-                if text.is_empty() {
-                    return Err(XapiError::at(&path.key("name"), "must not be empty"));
-                }
-                name = Some(text);
-            }
-            _ => return Err(unknown_property(path, key, "an account", &["homePage", "name"])),
+            home
         }
-    }
-    match (home_page, name) {
-        (Some(home), Some(name)) => Ok(format!("account:{home}|{name}")),
-        (None, _) => Err(XapiError::at(path, "an account must have a homePage")),
-        (_, None) => Err(XapiError::at(path, "an account must have a name")),
-    }
+        None => return Err(XapiError::at(path, "an account must have a homePage")),
+    };
+    let name = match name {
+        Some(name) => {
+            let text = expect_str(name, &path.key("name"))?;
+            if text.is_empty() {
+                return Err(XapiError::at(&path.key("name"), "must not be empty"));
+            }
+            text
+        }
+        None => return Err(XapiError::at(path, "an account must have a name")),
+    };
+    Ok(format!("account:{home_page}|{name}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xapi::json::on_tree;
     use serde_json::json;
 
-    fn actor(value: Value) -> Result<Actor, String> {
-        validate_actor(&value, &Path::Root("actor")).map_err(|e| e.message)
+    fn actor(value: serde_json::Value) -> Result<Actor, String> {
+        on_tree(&value, |tree| validate_actor(tree, &Path::Root("actor")).map_err(|e| e.message))
     }
 
     #[test]

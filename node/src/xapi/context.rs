@@ -1,16 +1,14 @@
 //! A statement's `context` (Part 2 §2.4.6): registration, instructor, team, the four kinds of
-//! context activities (normalised to arrays, as the LRS must return them), revision and platform
-//! (only with an Activity object), language, a statement reference and extensions.
+//! context activities (single ones flagged for normalising to arrays, as the LRS must return
+//! them), revision and platform (only with an Activity object), language, a statement reference
+//! and extensions.
 
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::activity::validate_activity;
 use super::agent::{validate_actor, validate_group, Actor};
 use super::error::XapiError;
-use super::json::{
-    expect_object, expect_object_mut, expect_str, expect_uuid, quoted, unknown_property, validate_extensions,
-};
+use super::json::{expect_object, expect_str, expect_uuid, fields, quoted, validate_extensions, Json};
 use super::language_tag::is_language_tag;
 use super::path::Path;
 use super::statement::validate_statement_ref;
@@ -26,7 +24,6 @@ const CONTEXT_PROPERTIES: [&str; 9] = [
     "statement",
     "extensions",
 ];
-const CONTEXT_ACTIVITY_KINDS: [&str; 4] = ["parent", "grouping", "category", "other"];
 
 /// The typed content of a `context`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -55,71 +52,84 @@ impl ContextActivityIds {
     }
 }
 
-/// Validates a context, rewriting single context activities as arrays of one. `object_is_activity`
-/// says whether `revision` and `platform` are allowed.
+/// Validates a context. `object_is_activity` says whether `revision` and `platform` are allowed;
+/// `single_activities` is set when a context activity is a single object rather than an array
+/// (the statement must then be normalised before it is stored).
 pub(crate) fn validate_context(
-    value: &mut Value,
+    value: &Json<'_>,
     path: &Path<'_>,
     object_is_activity: bool,
+    single_activities: &mut bool,
 ) -> Result<ContextFacts, XapiError> {
-    let object = expect_object_mut(value, path, "a Context")?;
+    let properties = expect_object(value, path, "a Context")?;
+    let [registration, instructor, team, activities, revision, platform, language, statement, extensions] =
+        fields(properties, path, "a Context", CONTEXT_PROPERTIES, 9)?;
     let mut facts = ContextFacts::default();
-    for (key, value) in object.iter_mut() {
+    if let Some(registration) = registration {
+        facts.registration = Some(expect_uuid(registration, &path.key("registration"))?);
+    }
+    if let Some(instructor) = instructor {
+        facts.instructor = Some(validate_actor(instructor, &path.key("instructor"))?);
+    }
+    if let Some(team) = team {
+        facts.team = Some(validate_group(team, &path.key("team"))?);
+    }
+    if let Some(activities) = activities {
+        facts.activities = validate_context_activities(activities, &path.key("contextActivities"), single_activities)?;
+    }
+    for (key, value) in [("revision", revision), ("platform", platform)] {
+        let Some(value) = value else { continue };
         let key_path = path.key(key);
-        match key.as_str() {
-            "registration" => facts.registration = Some(expect_uuid(value, &key_path)?),
-            "instructor" => facts.instructor = Some(validate_actor(value, &key_path)?),
-            "team" => facts.team = Some(validate_group(value, &key_path)?),
-            "contextActivities" => facts.activities = validate_context_activities(value, &key_path)?,
-            "revision" | "platform" => {
-                if !object_is_activity {
-                    return Err(XapiError::at(
-                        &key_path,
-                        format!("{key} is only allowed when the statement's object is an Activity"),
-                    ));
-                }
-                expect_str(value, &key_path)?;
-            }
-            "language" => {
-                let tag = expect_str(value, &key_path)?;
-                if !is_language_tag(tag) {
-                    return Err(XapiError::at(&key_path, format!("{} is not an RFC 5646 language tag", quoted(tag))));
-                }
-            }
-            "statement" => facts.statement = Some(validate_statement_ref(value, &key_path)?),
-            "extensions" => validate_extensions(value, &key_path)?,
-            _ => return Err(unknown_property(path, key, "a Context", &CONTEXT_PROPERTIES)),
+        if !object_is_activity {
+            return Err(XapiError::at(
+                &key_path,
+                format!("{key} is only allowed when the statement's object is an Activity"),
+            ));
         }
+        expect_str(value, &key_path)?;
+    }
+    if let Some(language) = language {
+        let language_path = path.key("language");
+        let tag = expect_str(language, &language_path)?;
+        if !is_language_tag(tag) {
+            return Err(XapiError::at(&language_path, format!("{} is not an RFC 5646 language tag", quoted(tag))));
+        }
+    }
+    if let Some(statement) = statement {
+        facts.statement = Some(validate_statement_ref(statement, &path.key("statement"))?);
+    }
+    if let Some(extensions) = extensions {
+        validate_extensions(extensions, &path.key("extensions"))?;
     }
     Ok(facts)
 }
 
-fn validate_context_activities(value: &mut Value, path: &Path<'_>) -> Result<ContextActivityIds, XapiError> {
-    let object = expect_object_mut(value, path, "a contextActivities map")?;
+fn validate_context_activities(
+    value: &Json<'_>,
+    path: &Path<'_>,
+    single_activities: &mut bool,
+) -> Result<ContextActivityIds, XapiError> {
+    let properties = expect_object(value, path, "a contextActivities map")?;
+    let kinds = ["parent", "grouping", "category", "other"];
+    let values = fields(properties, path, "contextActivities", kinds, 4)?;
     let mut ids = ContextActivityIds::default();
-    for (key, value) in object.iter_mut() {
-        let list = match key.as_str() {
-            "parent" => &mut ids.parent,
-            "grouping" => &mut ids.grouping,
-            "category" => &mut ids.category,
-            "other" => &mut ids.other,
-            _ => return Err(unknown_property(path, key, "contextActivities", &CONTEXT_ACTIVITY_KINDS)),
-        };
-        let key_path = path.key(key);
+    let lists = [&mut ids.parent, &mut ids.grouping, &mut ids.category, &mut ids.other];
+    for ((kind, value), list) in kinds.into_iter().zip(values).zip(lists) {
+        let Some(value) = value else { continue };
+        let kind_path = path.key(kind);
         match value {
-            Value::Array(activities) => {
+            Json::Array(activities) => {
                 list.reserve(activities.len());
                 for (i, activity) in activities.iter().enumerate() {
-                    list.push(validate_activity(activity, &key_path.index(i))?.to_string());
+                    list.push(validate_activity(activity, &kind_path.index(i))?.to_string());
                 }
             }
-            Value::Object(_) => {
-                list.push(validate_activity(value, &key_path)?.to_string());
-                let single = value.take();
-                *value = Value::Array(vec![single]);
+            Json::Object(_) => {
+                list.push(validate_activity(value, &kind_path)?.to_string());
+                *single_activities = true;
             }
             other => {
-                expect_object(other, &key_path, "an Activity or an array of Activities")?;
+                expect_object(other, &kind_path, "an Activity or an array of Activities")?;
             }
         }
     }
@@ -129,16 +139,19 @@ fn validate_context_activities(value: &mut Value, path: &Path<'_>) -> Result<Con
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xapi::json::on_tree;
     use serde_json::json;
 
-    fn context(mut value: Value, object_is_activity: bool) -> Result<(ContextFacts, Value), String> {
-        let facts = validate_context(&mut value, &Path::Root("context"), object_is_activity).map_err(|e| e.message)?;
-        Ok((facts, value))
+    fn context(value: serde_json::Value, object_is_activity: bool) -> Result<(ContextFacts, bool), String> {
+        let mut single = false;
+        on_tree(&value, |tree| validate_context(tree, &Path::Root("context"), object_is_activity, &mut single))
+            .map(|facts| (facts, single))
+            .map_err(|e| e.message)
     }
 
     #[test]
-    fn single_context_activities_become_arrays() {
-        let (facts, normalised) = context(
+    fn single_context_activities_are_flagged() {
+        let (facts, single) = context(
             json!({
                 "registration": "ec531277-b57b-4c15-8d91-d292c5b2b8f7",
                 "contextActivities": {
@@ -155,13 +168,15 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!(normalised["contextActivities"]["parent"], json!([{"id": "https://items.lantern.example/quiz/6.RP.A.1"}]));
+        assert!(single);
         assert_eq!(facts.activities.parent, ["https://items.lantern.example/quiz/6.RP.A.1"]);
         assert_eq!(facts.activities.grouping.len(), 2);
         assert_eq!(facts.activities.all().count(), 3);
         assert_eq!(facts.registration.unwrap().to_string(), "ec531277-b57b-4c15-8d91-d292c5b2b8f7");
         assert!(facts.statement.is_some());
         assert!(facts.team.unwrap().ifi().is_none());
+        let (_, single) = context(json!({"contextActivities": {"parent": [{"id": "http://x.example/p"}]}}), true).unwrap();
+        assert!(!single);
     }
 
     #[test]

@@ -8,29 +8,53 @@ use uuid::Uuid;
 /// and a non-empty rest without spaces, control characters or the characters IRIs never contain
 /// (`<>"{}|\^` and backtick); `%` must start a two-digit hex escape.
 pub(crate) fn is_iri(text: &str) -> bool {
-    let Some((scheme, rest)) = text.split_once(':') else {
+    let Some(colon) = text.bytes().position(|b| b == b':') else {
         return false;
     };
+    let (scheme, rest) = (&text[..colon], &text[colon + 1..]);
     let mut scheme_bytes = scheme.bytes();
     let scheme_ok = matches!(scheme_bytes.next(), Some(b) if b.is_ascii_alphabetic())
         && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    scheme_ok && !rest.is_empty() && is_iri_body(rest)
+    // Fast path: plain printable ASCII with no `%`, the common case, checked by table.
+    scheme_ok && !rest.is_empty() && (rest.bytes().all(|b| PLAIN_IRI_BYTE[usize::from(b)]) || is_iri_body(rest))
 }
 
+/// Printable ASCII an IRI may contain as is (not `%`, which starts an escape, nor non-ASCII).
+const PLAIN_IRI_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        table[b] = !matches!(b as u8, b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`' | b'%');
+        b += 1;
+    }
+    table
+};
+
 fn is_iri_body(rest: &str) -> bool {
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '%' => {
-                let hex = |c: Option<char>| c.is_some_and(|c| c.is_ascii_hexdigit());
-                if !(hex(chars.next()) && hex(chars.next())) {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
                     return false;
                 }
+                i += 3;
             }
-            '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`' => return false,
-            // Non-ASCII is allowed in IRIs, except Unicode spaces and controls.
-            c if c.is_whitespace() || c.is_control() => return false,
-            _ => {}
+            0x00..=0x20 | 0x7f | b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`' => return false,
+            0x80..=0xff => {
+                // Non-ASCII is allowed in IRIs, except Unicode spaces and controls; `i` is on a
+                // character boundary because everything before it was ASCII or checked here.
+                let Some(c) = rest[i..].chars().next() else {
+                    return false;
+                };
+                if c.is_whitespace() || c.is_control() {
+                    return false;
+                }
+                i += c.len_utf8();
+            }
+            _ => i += 1,
         }
     }
     true

@@ -2,14 +2,13 @@
 //! statement by (voided) id, a filtered list, or the continuation of a list through `more`.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::agent::{validate_actor, IfiKey};
 use super::cursor::MoreCursor;
 use super::datatypes::{is_iri, parse_uuid};
 use super::error::XapiError;
-use super::json::quoted;
+use super::json::{quoted, Json};
 use super::path::Path;
 use super::time::parse_timestamp;
 
@@ -210,7 +209,7 @@ fn limit_parameter(value: &str) -> Result<u32, XapiError> {
 
 /// The `agent` parameter: an Agent or identified Group as JSON, reduced to its IFI key.
 fn agent_parameter(value: &str) -> Result<IfiKey, XapiError> {
-    let json: Value = serde_json::from_str(value)
+    let json = Json::parse(value)
         .map_err(|e| XapiError::bad_request(format!("agent: must be an Agent or identified Group as JSON ({e})")))?;
     let actor = validate_actor(&json, &Path::Root("agent"))?;
     actor.ifi().cloned().ok_or_else(|| {

@@ -1,15 +1,10 @@
 //! A statement's `result` (Part 2 §2.4.5): score bounds, success, completion, response and an ISO
 //! 8601 duration, read into typed facts the node uses.
 
-use serde_json::Value;
-
 use super::error::XapiError;
-use super::json::{expect_bool, expect_number, expect_object, expect_str, quoted, unknown_property, validate_extensions};
+use super::json::{expect_bool, expect_number, expect_object, expect_str, fields, quoted, validate_extensions, Json};
 use super::path::Path;
 use super::time::parse_duration_seconds;
-
-const RESULT_PROPERTIES: [&str; 6] = ["score", "success", "completion", "response", "duration", "extensions"];
-const SCORE_PROPERTIES: [&str; 4] = ["scaled", "raw", "min", "max"];
 
 /// The typed content of a `result`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -27,47 +22,56 @@ pub struct ResultFacts {
     pub duration_seconds: Option<f64>,
 }
 
-pub(crate) fn validate_result(value: &Value, path: &Path<'_>) -> Result<ResultFacts, XapiError> {
-    let object = expect_object(value, path, "a Result")?;
+pub(crate) fn validate_result(value: &Json<'_>, path: &Path<'_>) -> Result<ResultFacts, XapiError> {
+    let properties = expect_object(value, path, "a Result")?;
+    let [score, success, completion, response, duration, extensions] = fields(
+        properties,
+        path,
+        "a Result",
+        ["score", "success", "completion", "response", "duration", "extensions"],
+        6,
+    )?;
     let mut facts = ResultFacts::default();
-    for (key, value) in object {
-        let key_path = path.key(key);
-        match key.as_str() {
-            "score" => validate_score(value, &key_path, &mut facts)?,
-            "success" => facts.success = Some(expect_bool(value, &key_path)?),
-            "completion" => facts.completion = Some(expect_bool(value, &key_path)?),
-            "response" => facts.response = Some(expect_str(value, &key_path)?.to_string()),
-            "duration" => {
-                let text = expect_str(value, &key_path)?;
-                let seconds = parse_duration_seconds(text).ok_or_else(|| {
-                    XapiError::at(
-                        &key_path,
-                        format!("must be an ISO 8601 duration such as \"PT42S\" or \"PT1H30M\", found {}", quoted(text)),
-                    )
-                })?;
-                facts.duration_seconds = Some(seconds);
-            }
-            "extensions" => validate_extensions(value, &key_path)?,
-            _ => return Err(unknown_property(path, key, "a Result", &RESULT_PROPERTIES)),
-        }
+    if let Some(score) = score {
+        validate_score(score, &path.key("score"), &mut facts)?;
+    }
+    if let Some(success) = success {
+        facts.success = Some(expect_bool(success, &path.key("success"))?);
+    }
+    if let Some(completion) = completion {
+        facts.completion = Some(expect_bool(completion, &path.key("completion"))?);
+    }
+    if let Some(response) = response {
+        facts.response = Some(expect_str(response, &path.key("response"))?.to_string());
+    }
+    if let Some(duration) = duration {
+        let duration_path = path.key("duration");
+        let text = expect_str(duration, &duration_path)?;
+        let seconds = parse_duration_seconds(text).ok_or_else(|| {
+            XapiError::at(
+                &duration_path,
+                format!("must be an ISO 8601 duration such as \"PT42S\" or \"PT1H30M\", found {}", quoted(text)),
+            )
+        })?;
+        facts.duration_seconds = Some(seconds);
+    }
+    if let Some(extensions) = extensions {
+        validate_extensions(extensions, &path.key("extensions"))?;
     }
     Ok(facts)
 }
 
-fn validate_score(value: &Value, path: &Path<'_>, facts: &mut ResultFacts) -> Result<(), XapiError> {
-    let object = expect_object(value, path, "a Score")?;
-    for (key, value) in object {
-        let number = match key.as_str() {
-            "scaled" | "raw" | "min" | "max" => expect_number(value, &path.key(key))?,
-            _ => return Err(unknown_property(path, key, "a Score", &SCORE_PROPERTIES)),
-        };
-        match key.as_str() {
-            "scaled" => facts.score_scaled = Some(number),
-            "raw" => facts.score_raw = Some(number),
-            "min" => facts.score_min = Some(number),
-            _ => facts.score_max = Some(number),
+fn validate_score(value: &Json<'_>, path: &Path<'_>, facts: &mut ResultFacts) -> Result<(), XapiError> {
+    let properties = expect_object(value, path, "a Score")?;
+    let names = ["scaled", "raw", "min", "max"];
+    let values = fields(properties, path, "a Score", names, 4)?;
+    let mut numbers = [None; 4];
+    for ((name, value), number) in names.iter().zip(values).zip(&mut numbers) {
+        if let Some(value) = value {
+            *number = Some(expect_number(value, &path.key(name))?);
         }
     }
+    [facts.score_scaled, facts.score_raw, facts.score_min, facts.score_max] = numbers;
     if let Some(scaled) = facts.score_scaled {
         if !(-1.0..=1.0).contains(&scaled) {
             return Err(XapiError::at(&path.key("scaled"), format!("must be between -1 and 1, found {scaled}")));
@@ -99,10 +103,11 @@ fn validate_score(value: &Value, path: &Path<'_>, facts: &mut ResultFacts) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xapi::json::on_tree;
     use serde_json::json;
 
-    fn result(value: Value) -> Result<ResultFacts, String> {
-        validate_result(&value, &Path::Root("result")).map_err(|e| e.message)
+    fn result(value: serde_json::Value) -> Result<ResultFacts, String> {
+        on_tree(&value, |tree| validate_result(tree, &Path::Root("result")).map_err(|e| e.message))
     }
 
     #[test]

@@ -80,6 +80,24 @@ pub(crate) fn format_timestamp(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// True when `text`, which parsed to `time`, is already exactly what [`format_timestamp`] returns
+/// (so the statement need not be rewritten).
+pub(crate) fn is_canonical_timestamp(text: &str, time: &DateTime<Utc>) -> bool {
+    let nanos = time.timestamp_subsec_nanos();
+    let digits = match nanos {
+        0 => 0,
+        n if n % 1_000_000 == 0 => 3,
+        n if n % 1_000 == 0 => 6,
+        _ => 9,
+    };
+    let bytes = text.as_bytes();
+    let expected_len = if digits == 0 { 20 } else { 21 + digits };
+    bytes.len() == expected_len
+        && bytes[expected_len - 1] == b'Z'
+        && bytes[16] == b':'
+        && (digits == 0 || bytes[19] == b'.')
+}
+
 /// Parses an ISO 8601 duration (`P3Y1M29DT4H35M59.14S`, `PT42S`, `P4W`) into seconds. Years and
 /// months have no fixed length; they count as 365 and 30 days, which is good enough for the only
 /// use of this number (time on task). A decimal fraction is allowed on the last component only.
@@ -179,6 +197,18 @@ mod tests {
         assert_eq!(utc("2015-11-18T12:17:00.1234567891-0530"), "2015-11-18T17:47:00.123456789Z");
         assert_eq!(utc("2015-11-18T12:17-05"), "2015-11-18T17:17:00Z");
         assert_eq!(utc("2016-12-31T23:59:60Z"), "2016-12-31T23:59:60Z");
+    }
+
+    #[test]
+    fn canonical_timestamps_are_recognised() {
+        let canonical = |text: &str| is_canonical_timestamp(text, &parse_timestamp(text).unwrap());
+        for text in ["2026-09-03T09:14:22Z", "2026-09-03T09:14:22.120Z", "2026-09-03T09:14:22.000001Z", "2026-09-03T09:14:22.123456789Z"] {
+            assert!(canonical(text), "{text}");
+            assert_eq!(format_timestamp(&parse_timestamp(text).unwrap()), text);
+        }
+        for text in ["2026-09-03T09:14:22.000Z", "2026-09-03T09:14:22.1Z", "2026-09-03T09:14:22,120Z", "2026-09-03T09:14Z", "2026-09-03T09:14:22+00:00"] {
+            assert!(!canonical(text), "{text}");
+        }
     }
 
     #[test]

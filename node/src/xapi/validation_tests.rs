@@ -57,7 +57,8 @@ fn the_synth_statement_is_valid_and_typed() {
     assert_eq!(statement.context().activities.grouping.len(), 2);
     assert_eq!(statement.timestamp(), Some(Utc.with_ymd_and_hms(2026, 9, 3, 9, 14, 22).unwrap()));
     assert_eq!(statement.voids(), None);
-    assert_eq!(statement.json(), &synth());
+    assert_eq!(statement.to_json(), synth());
+    assert_eq!(statement.json_text(), synth().to_string());
 }
 
 #[test]
@@ -283,12 +284,12 @@ fn validation_normalises_what_the_lrs_returns() {
     statement["timestamp"] = json!("2026-09-03T11:14:22.120+02:00");
     statement["context"]["contextActivities"]["parent"] = json!({"id": "https://items.lantern.example/quiz/q"});
     let parsed = parse_one(&statement).unwrap();
-    let json = parsed.json();
+    let json = parsed.to_json();
     assert_eq!(json["id"], "0f6c3a39-2b36-4a4c-9d4e-3a8f1a0e9b11");
     assert_eq!(json["timestamp"], "2026-09-03T09:14:22.120Z");
     assert_eq!(json["context"]["contextActivities"]["parent"], json!([{"id": "https://items.lantern.example/quiz/q"}]));
     assert_eq!(parsed.context().activities.parent, ["https://items.lantern.example/quiz/q"]);
-    assert!(same_content(json, &statement));
+    assert!(same_content(&json, &statement));
 }
 
 #[test]
@@ -320,22 +321,22 @@ fn finalize_sets_what_the_lrs_assigns() {
     .unwrap();
     bare.finalize(new_id, stored, authority.clone());
     assert_eq!(bare.id(), Some(new_id));
-    assert_eq!(bare.json()["id"], "11111111-2222-4333-8444-555555555555");
-    assert_eq!(bare.json()["stored"], "2026-09-03T09:15:00.123456789Z");
-    assert_eq!(bare.json()["timestamp"], bare.json()["stored"]);
+    assert_eq!(bare.to_json()["id"], "11111111-2222-4333-8444-555555555555");
+    assert_eq!(bare.to_json()["stored"], "2026-09-03T09:15:00.123456789Z");
+    assert_eq!(bare.to_json()["timestamp"], bare.to_json()["stored"]);
     assert_eq!(bare.timestamp(), Some(stored));
     assert_eq!(bare.stored(), Some(stored));
-    assert_eq!(bare.json()["authority"], authority);
+    assert_eq!(bare.to_json()["authority"], authority);
     assert_eq!(bare.authority().unwrap().ifi().unwrap().as_str(), "account:https://node.lantern.example|source:quizapp");
-    assert_eq!(bare.json()["version"], DEFAULT_STATEMENT_VERSION);
+    assert_eq!(bare.to_json()["version"], DEFAULT_STATEMENT_VERSION);
     assert!(bare.related_agent_keys().iter().any(|k| k.as_str().starts_with("account:https://node.lantern.example")));
 
     let mut full = parse_one(&edit("/version", Some(json!("1.0.3")))).unwrap();
     full.finalize(new_id, stored, authority);
     assert_eq!(full.id().unwrap().to_string(), "0f6c3a39-2b36-4a4c-9d4e-3a8f1a0e9b11");
-    assert_eq!(full.json()["timestamp"], "2026-09-03T09:14:22Z");
-    assert_eq!(full.json()["version"], "1.0.3");
-    assert!(same_content(full.json(), &synth()));
+    assert_eq!(full.to_json()["timestamp"], "2026-09-03T09:14:22Z");
+    assert_eq!(full.to_json()["version"], "1.0.3");
+    assert!(same_content(&full.to_json(), &synth()));
 }
 
 #[test]
