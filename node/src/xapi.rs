@@ -3,14 +3,18 @@
 //! cursors (Part 3), and the learning facts the ingest path reads from a statement. Pure code: no
 //! storage, no HTTP.
 //!
-//! Map: [`parse_statements`] → [`Statement`] (validated JSON + typed facts) → [`Statement::finalize`]
-//! when storing; [`same_content`] for the "same id, different content" rule; [`parse_query`] →
-//! [`StatementQuery`]; [`format_statement`] for `format=ids|canonical`; [`MoreCursor`] for `more`;
-//! [`learning_fields`] for the ingest path.
+//! Map: [`parse_statements`] → [`Statement`] (validated, normalised JSON text + typed facts) →
+//! [`Statement::finalize`] when storing; [`same_content`] for the "same id, different content"
+//! rule (409); [`parse_query`] → [`StatementQuery`]; [`format_statement`] for
+//! `format=ids|canonical`; [`MoreCursor`] for `more`; [`learning_fields`] for the ingest path.
+//!
+//! Invariants: a [`Statement`]'s text is valid JSON that passes [`parse_statements`] again, with
+//! the same facts; every error is a 400 unless it says otherwise, and names the JSON path (or the
+//! query parameter) it is about; no error message repeats an agent identifier.
 //!
 //! Deliberate limits: this LRS accepts no attachments (a statement with `attachments` is a 400, and
-//! `attachments=true` in a query is a 400), and it does not check signatures (signed statements
-//! carry their JWS as an attachment, so they are refused with the rest).
+//! `attachments=true` in a query is a 400), so it does not take signed statements either (their
+//! JWS travels as an attachment).
 
 mod activity;
 mod agent;
@@ -30,8 +34,10 @@ mod statement_format;
 mod time;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod roundtrip_tests;
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod validation_tests;
 
 pub use agent::{Actor, IfiKey};
@@ -42,9 +48,7 @@ pub use error::XapiError;
 pub use learning::{learning_fields, LearningFields, VerbKind};
 pub use query::{parse_query, Format, ListQuery, StatementQuery};
 pub use result::ResultFacts;
-pub use statement::{
-    ObjectKind, Statement, StatementCore, StatementObject, DEFAULT_STATEMENT_VERSION, VOIDED_VERB,
-};
+pub use statement::{ObjectKind, Statement, StatementCore, StatementObject, DEFAULT_STATEMENT_VERSION, VOIDED_VERB};
 pub use statement_format::{format_statement, parse_accept_language};
 
 use json::Json;
@@ -57,8 +61,8 @@ use path::Path;
 pub fn parse_statements(body: &[u8]) -> Result<Vec<Statement>, XapiError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| XapiError::bad_request(format!("the request body is not UTF-8 text: {e}")))?;
-    let document = Json::parse(text)
-        .map_err(|e| XapiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let document =
+        Json::parse(text).map_err(|e| XapiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     let statements = match &document {
         Json::Object(_) => vec![statement::parse_statement(&document, text.trim(), &Path::Root("statement"))?],
         Json::Array(items) => {
@@ -74,9 +78,7 @@ pub fn parse_statements(body: &[u8]) -> Result<Vec<Statement>, XapiError> {
             statements
         }
         _ => {
-            return Err(XapiError::bad_request(
-                "the request body must be a statement object or an array of statements",
-            ))
+            return Err(XapiError::bad_request("the request body must be a statement object or an array of statements"))
         }
     };
     reject_duplicate_ids(&statements)?;
@@ -147,7 +149,8 @@ fn closing_quote(bytes: &[u8], mut i: usize) -> usize {
 }
 
 fn reject_duplicate_ids(statements: &[Statement]) -> Result<(), XapiError> {
-    let mut seen: Vec<(uuid::Uuid, usize)> = statements.iter().enumerate().filter_map(|(i, s)| Some((s.id()?, i))).collect();
+    let mut seen: Vec<(uuid::Uuid, usize)> =
+        statements.iter().enumerate().filter_map(|(i, s)| Some((s.id()?, i))).collect();
     seen.sort_unstable();
     for pair in seen.windows(2) {
         if pair[0].0 == pair[1].0 {
@@ -161,6 +164,7 @@ fn reject_duplicate_ids(statements: &[Statement]) -> Result<(), XapiError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

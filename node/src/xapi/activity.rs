@@ -52,8 +52,7 @@ fn component_lists(interaction_type: &str) -> &'static [&'static str] {
 /// Validates an Activity (`objectType` absent or `"Activity"`) and returns its id.
 pub(crate) fn validate_activity<'v>(value: &'v Json<'_>, path: &Path<'_>) -> Result<&'v str, XapiError> {
     let properties = expect_object(value, path, "an Activity")?;
-    let [object_type, id, definition] =
-        fields(properties, path, "an Activity", ["objectType", "id", "definition"], 3)?;
+    let [object_type, id, definition] = fields(properties, path, "an Activity", ["objectType", "id", "definition"], 3)?;
     match object_type {
         None => {}
         Some(Json::String(kind)) if kind == "Activity" => {}
@@ -85,7 +84,10 @@ fn validate_definition(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiErro
         let more_info_path = path.key("moreInfo");
         let text = expect_str(more_info, &more_info_path)?;
         if !is_iri(text) {
-            return Err(XapiError::at(&more_info_path, format!("must be an IRL with a scheme, found {}", quoted(text))));
+            return Err(XapiError::at(
+                &more_info_path,
+                format!("must be an IRL with a scheme, found {}", quoted(text)),
+            ));
         }
     }
     if let Some(extensions) = extensions {
@@ -160,6 +162,7 @@ fn validate_components(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiErro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::xapi::json::on_tree;

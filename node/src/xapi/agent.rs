@@ -51,7 +51,10 @@ impl fmt::Display for IfiKey {
 pub enum Actor {
     Agent(IfiKey),
     /// An identified Group has an `ifi`; an anonymous Group has none and is known by its members.
-    Group { ifi: Option<IfiKey>, members: Vec<IfiKey> },
+    Group {
+        ifi: Option<IfiKey>,
+        members: Vec<IfiKey>,
+    },
 }
 
 impl Actor {
@@ -250,6 +253,7 @@ fn account_key(value: &Json<'_>, path: &Path<'_>) -> Result<String, XapiError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::xapi::json::on_tree;
@@ -268,7 +272,8 @@ mod tests {
             "mbox_sha1sum:ebd31e95054c018b10727ccffd2ef2ec3a016ee9"
         );
         assert_eq!(key(json!({"openid": "http://toby.openid.example.org/"})), "openid:http://toby.openid.example.org/");
-        let account = key(json!({"objectType": "Agent", "account": {"homePage": "https://sis.example", "name": "s-1"}}));
+        let account =
+            key(json!({"objectType": "Agent", "account": {"homePage": "https://sis.example", "name": "s-1"}}));
         assert_eq!(account, "account:https://sis.example|s-1");
         assert_eq!(IfiKey::parse(&account).unwrap().account(), Some(("https://sis.example", "s-1")));
     }

@@ -149,6 +149,7 @@ fn lowercase(value: Option<&mut Value>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use serde_json::json;

@@ -137,6 +137,7 @@ fn validate_context_activities(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::xapi::json::on_tree;
@@ -175,7 +176,8 @@ mod tests {
         assert_eq!(facts.registration.unwrap().to_string(), "ec531277-b57b-4c15-8d91-d292c5b2b8f7");
         assert!(facts.statement.is_some());
         assert!(facts.team.unwrap().ifi().is_none());
-        let (_, single) = context(json!({"contextActivities": {"parent": [{"id": "http://x.example/p"}]}}), true).unwrap();
+        let (_, single) =
+            context(json!({"contextActivities": {"parent": [{"id": "http://x.example/p"}]}}), true).unwrap();
         assert!(!single);
     }
 

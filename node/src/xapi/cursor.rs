@@ -112,6 +112,7 @@ impl MoreCursor {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};

@@ -119,12 +119,13 @@ pub(crate) fn is_accepted_version(text: &str) -> bool {
         None => (rest, None),
     };
     let patch_ok = !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit());
-    let pre_ok = pre_release
-        .is_none_or(|pre| !pre.is_empty() && pre.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let pre_ok =
+        pre_release.is_none_or(|pre| !pre.is_empty() && pre.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     patch_ok && pre_ok
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

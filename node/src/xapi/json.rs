@@ -291,6 +291,7 @@ pub(crate) fn on_tree<R>(value: &serde_json::Value, check: impl FnOnce(&Json<'_>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use serde_json::json;
@@ -305,7 +306,10 @@ mod tests {
         assert_eq!(keys, ["b", "a", "b"]);
         assert!(matches!(&properties[0].1, Json::String(Cow::Borrowed("plain"))));
         assert!(matches!(&properties[1].1, Json::String(Cow::Owned(s)) if s == "esc\"aped"));
-        assert_eq!(properties[2].1, Json::Array(vec![Json::Number(1.0), Json::Number(2.5), Json::Null, Json::Bool(true)]));
+        assert_eq!(
+            properties[2].1,
+            Json::Array(vec![Json::Number(1.0), Json::Number(2.5), Json::Null, Json::Bool(true)])
+        );
         assert_eq!(Json::from_value(&json!({"x": [1, "y"]})), Json::parse(r#"{"x": [1, "y"]}"#).unwrap());
     }
 
@@ -314,18 +318,21 @@ mod tests {
         let p = Path::Root("verb");
         let parse = |text: &'static str| Json::parse(text).unwrap();
         let verb = parse(r#"{"id": "http://x.example/v"}"#);
-        let [id, display] = fields(expect_object(&verb, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap();
+        let [id, display] =
+            fields(expect_object(&verb, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap();
         assert_eq!(id.and_then(Json::as_str), Some("http://x.example/v"));
         assert!(display.is_none());
 
         let twice = parse(r#"{"id": "http://x.example/v", "id": "http://x.example/w"}"#);
-        let error = fields(expect_object(&twice, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap_err();
+        let error =
+            fields(expect_object(&twice, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap_err();
         assert_eq!(error.message, "verb: property \"id\" is given more than once");
 
         let unknown = parse(r#"{"name": 1}"#);
         let error = fields(expect_object(&unknown, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display", "name"], 2);
         assert!(error.is_ok(), "known-but-forbidden names are returned to the caller");
-        let error = fields(expect_object(&unknown, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap_err();
+        let error =
+            fields(expect_object(&unknown, &p, "a Verb").unwrap(), &p, "a Verb", ["id", "display"], 2).unwrap_err();
         assert_eq!(error.message, "verb: unknown property \"name\" (a Verb may have: id, display)");
     }
 
@@ -347,7 +354,9 @@ mod tests {
         on_tree(&json!("true"), |v| {
             assert_eq!(expect_bool(v, &p).unwrap_err().message, "x: must be true or false, found a string")
         });
-        on_tree(&json!(null), |v| assert_eq!(expect_str(v, &p).unwrap_err().message, "x: must be a string, found null"));
+        on_tree(&json!(null), |v| {
+            assert_eq!(expect_str(v, &p).unwrap_err().message, "x: must be a string, found null")
+        });
     }
 
     #[test]
@@ -361,7 +370,10 @@ mod tests {
             )
         });
         on_tree(&json!({"en": 3}), |v| {
-            assert_eq!(validate_language_map(v, &p).unwrap_err().message, "display.en: must be a string, found a number")
+            assert_eq!(
+                validate_language_map(v, &p).unwrap_err().message,
+                "display.en: must be a string, found a number"
+            )
         });
     }
 

@@ -19,14 +19,28 @@ pub enum VerbKind {
 }
 
 impl VerbKind {
+    /// The lowercase name (`answered`, ..., `other`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerbKind::Answered => "answered",
+            VerbKind::Attempted => "attempted",
+            VerbKind::Completed => "completed",
+            VerbKind::Passed => "passed",
+            VerbKind::Failed => "failed",
+            VerbKind::Experienced => "experienced",
+            VerbKind::Other => "other",
+        }
+    }
+
     /// The kind of a verb IRI. Recognised: the ADL vocabulary (`http://adlnet.gov/expapi/verbs/…`,
     /// also written with `https`), its w3id.org home (`https://w3id.org/xapi/adl/verbs/…`), and
     /// cmi5's `initialized`, which starts an attempt. cmi5's completed/passed/failed use the ADL
     /// IRIs already. Everything else (including `voided`) is `Other`.
     pub fn from_verb_id(verb_id: &str) -> VerbKind {
-        let name = ["http://adlnet.gov/expapi/verbs/", "https://adlnet.gov/expapi/verbs/", "https://w3id.org/xapi/adl/verbs/"]
-            .iter()
-            .find_map(|prefix| verb_id.strip_prefix(prefix));
+        let name =
+            ["http://adlnet.gov/expapi/verbs/", "https://adlnet.gov/expapi/verbs/", "https://w3id.org/xapi/adl/verbs/"]
+                .iter()
+                .find_map(|prefix| verb_id.strip_prefix(prefix));
         match name {
             Some("answered") => VerbKind::Answered,
             Some("attempted" | "initialized") => VerbKind::Attempted,
@@ -48,6 +62,8 @@ pub struct LearningFields {
     pub success: Option<bool>,
     pub response: Option<String>,
     pub score_scaled: Option<f64>,
+    /// `result.duration` in seconds.
+    pub duration_seconds: Option<f64>,
     pub registration: Option<Uuid>,
     /// The first parent or grouping activity with a `classes` path segment
     /// (`https://sis.lantern.example/classes/<class sourcedId>`).
@@ -69,6 +85,7 @@ pub fn learning_fields(statement: &Statement) -> LearningFields {
         success: result.success,
         response: result.response.clone(),
         score_scaled: result.score_scaled,
+        duration_seconds: result.duration_seconds,
         registration: statement.registration(),
         class_ref: parents_then_groupings().find(|id| is_class_iri(id)).cloned(),
         quiz_ref: parents_then_groupings().find(|id| !is_class_iri(id)).cloned(),
@@ -90,6 +107,7 @@ fn is_class_iri(iri: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::xapi::parse_statements;
@@ -135,14 +153,13 @@ mod tests {
         assert_eq!(fields.success, Some(true));
         assert_eq!(fields.response.as_deref(), Some("b"));
         assert_eq!(fields.score_scaled, None);
+        assert_eq!(fields.duration_seconds, Some(42.0));
+        assert_eq!(fields.verb_kind.as_str(), "answered");
         assert_eq!(fields.registration.unwrap().to_string(), "7d0e3f5a-9c1b-4e2d-8f3a-6b5c4d3e2f10");
         assert_eq!(fields.class_ref.as_deref(), Some("https://sis.lantern.example/classes/cls-6a"));
         assert_eq!(fields.quiz_ref.as_deref(), Some("https://items.lantern.example/quiz/6.RP.A.1"));
         assert_eq!(fields.timestamp.unwrap().to_rfc3339(), "2026-09-03T09:14:22+00:00");
-        assert_eq!(
-            statements[0].actor_key().unwrap().account(),
-            Some(("https://sis.lantern.example", "stu-0001"))
-        );
+        assert_eq!(statements[0].actor_key().unwrap().account(), Some(("https://sis.lantern.example", "stu-0001")));
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl fmt::Display for Path<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -59,9 +60,6 @@ mod tests {
         let ext = Path::Root("statement");
         let ext = ext.key("result");
         let ext = ext.key("extensions");
-        assert_eq!(
-            ext.key("not an iri").to_string(),
-            r#"statement.result.extensions["not an iri"]"#
-        );
+        assert_eq!(ext.key("not an iri").to_string(), r#"statement.result.extensions["not an iri"]"#);
     }
 }

@@ -202,9 +202,8 @@ fn timestamp_parameter(name: &str, value: &str) -> Result<DateTime<Utc>, XapiErr
 
 fn limit_parameter(value: &str) -> Result<u32, XapiError> {
     let parsed = if value.bytes().all(|b| b.is_ascii_digit()) { value.parse().ok() } else { None };
-    parsed.ok_or_else(|| {
-        XapiError::bad_request(format!("limit: must be a nonnegative integer, found {}", quoted(value)))
-    })
+    parsed
+        .ok_or_else(|| XapiError::bad_request(format!("limit: must be a nonnegative integer, found {}", quoted(value))))
 }
 
 /// The `agent` parameter: an Agent or identified Group as JSON, reduced to its IFI key.
@@ -213,11 +212,14 @@ fn agent_parameter(value: &str) -> Result<IfiKey, XapiError> {
         .map_err(|e| XapiError::bad_request(format!("agent: must be an Agent or identified Group as JSON ({e})")))?;
     let actor = validate_actor(&json, &Path::Root("agent"))?;
     actor.ifi().cloned().ok_or_else(|| {
-        XapiError::bad_request("agent: an anonymous Group has no identifier to filter by; give an Agent or identified Group")
+        XapiError::bad_request(
+            "agent: an anonymous Group has no identifier to filter by; give an Agent or identified Group",
+        )
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

@@ -101,6 +101,7 @@ fn validate_score(value: &Json<'_>, path: &Path<'_>, facts: &mut ResultFacts) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use crate::xapi::json::on_tree;
@@ -133,10 +134,19 @@ mod tests {
             (json!({"score": {"scaled": -1.01}}), "result.score.scaled: must be between -1 and 1, found -1.01"),
             (json!({"score": {"min": 5, "max": 3}}), "result.score: min (5) must be less than max (3)"),
             (json!({"score": {"min": 5, "max": 5}}), "result.score: min (5) must be less than max (5)"),
-            (json!({"score": {"raw": 11, "min": 0, "max": 10}}), "result.score.raw: must be between min and max, found 11 (min 0, max 10)"),
-            (json!({"score": {"raw": -1, "min": 0}}), "result.score.raw: must be between min and max, found -1 (min 0, max none)"),
+            (
+                json!({"score": {"raw": 11, "min": 0, "max": 10}}),
+                "result.score.raw: must be between min and max, found 11 (min 0, max 10)",
+            ),
+            (
+                json!({"score": {"raw": -1, "min": 0}}),
+                "result.score.raw: must be between min and max, found -1 (min 0, max none)",
+            ),
             (json!({"score": {"scaled": "0.5"}}), "result.score.scaled: must be a number, found a string"),
-            (json!({"score": {"percent": 50}}), "result.score: unknown property \"percent\" (a Score may have: scaled, raw, min, max)"),
+            (
+                json!({"score": {"percent": 50}}),
+                "result.score: unknown property \"percent\" (a Score may have: scaled, raw, min, max)",
+            ),
         ];
         for (value, message) in cases {
             assert_eq!(result(value).unwrap_err(), message);

@@ -8,7 +8,11 @@ use super::*;
 
 fn iri() -> impl Strategy<Value = String> {
     (
-        prop::sample::select(vec!["http://adlnet.gov/expapi/verbs/", "https://items.lantern.example/item/", "urn:x-lantern:"]),
+        prop::sample::select(vec![
+            "http://adlnet.gov/expapi/verbs/",
+            "https://items.lantern.example/item/",
+            "urn:x-lantern:",
+        ]),
         "[a-z0-9]{1,8}(/[A-Za-z0-9._~-]{1,8}){0,2}",
     )
         .prop_map(|(base, rest)| format!("{base}{rest}"))
@@ -26,7 +30,8 @@ fn uuid_text() -> impl Strategy<Value = String> {
 }
 
 fn language_tag() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["en", "en-US", "EN-gb", "es-419", "zh-Hant-TW", "de-CH-1901", "x-lantern"]).prop_map(String::from)
+    prop::sample::select(vec!["en", "en-US", "EN-gb", "es-419", "zh-Hant-TW", "de-CH-1901", "x-lantern"])
+        .prop_map(String::from)
 }
 
 fn language_map() -> impl Strategy<Value = Value> {
@@ -108,7 +113,8 @@ fn timestamp() -> impl Strategy<Value = String> {
         if zulu || hours == 0 {
             time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
         } else {
-            let offset = chrono::FixedOffset::east_opt(hours * 3600).unwrap_or(chrono::FixedOffset::east_opt(0).unwrap());
+            let offset =
+                chrono::FixedOffset::east_opt(hours * 3600).unwrap_or(chrono::FixedOffset::east_opt(0).unwrap());
             time.with_timezone(&offset).format("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()
         }
     })
@@ -140,7 +146,12 @@ fn result() -> impl Strategy<Value = Value> {
 }
 
 fn context() -> impl Strategy<Value = Value> {
-    (proptest::option::of(uuid_text()), prop::collection::vec(activity(), 0..3), any::<bool>(), proptest::option::of(agent()))
+    (
+        proptest::option::of(uuid_text()),
+        prop::collection::vec(activity(), 0..3),
+        any::<bool>(),
+        proptest::option::of(agent()),
+    )
         .prop_map(|(registration, parents, single, instructor)| {
             let mut map = Map::new();
             if let Some(registration) = registration {

@@ -29,7 +29,10 @@ pub fn parse_accept_language(header: &str) -> Vec<String> {
         let mut parts = entry.split(';');
         let range = parts.next().unwrap_or("").trim();
         let valid_range = !range.is_empty()
-            && (range == "*" || range.split('-').all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())));
+            && (range == "*"
+                || range
+                    .split('-')
+                    .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())));
         if !valid_range {
             continue;
         }
@@ -89,7 +92,9 @@ fn reduce_actor(actor: &mut Value) {
 /// Keeps `objectType` and the IFI; an anonymous Group keeps its members, each reduced.
 fn reduce_actor_map(map: &mut Map<String, Value>) {
     let identified = IFI_PROPERTIES.iter().any(|p| map.contains_key(*p));
-    map.retain(|key, _| key == "objectType" || IFI_PROPERTIES.contains(&key.as_str()) || (!identified && key == "member"));
+    map.retain(|key, _| {
+        key == "objectType" || IFI_PROPERTIES.contains(&key.as_str()) || (!identified && key == "member")
+    });
     if let Some(Value::Array(members)) = map.get_mut("member") {
         members.iter_mut().for_each(reduce_actor);
     }
@@ -192,6 +197,7 @@ fn for_each_context_activity(context: &mut Map<String, Value>, mut apply: impl F
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
     use serde_json::json;
@@ -227,9 +233,18 @@ mod tests {
         assert_eq!(ids["actor"], json!({"objectType": "Agent", "mbox": "mailto:ann@school.example"}));
         assert_eq!(ids["verb"], json!({"id": "http://adlnet.gov/expapi/verbs/answered"}));
         assert_eq!(ids["object"], json!({"objectType": "Activity", "id": "https://items.lantern.example/item/1"}));
-        assert_eq!(ids["context"]["instructor"], json!({"account": {"homePage": "https://sis.example", "name": "t-1"}}));
-        assert_eq!(ids["context"]["team"], json!({"objectType": "Group", "member": [{"mbox": "mailto:bo@school.example"}]}));
-        assert_eq!(ids["context"]["contextActivities"]["grouping"], json!([{"id": "https://sis.lantern.example/classes/c-1"}]));
+        assert_eq!(
+            ids["context"]["instructor"],
+            json!({"account": {"homePage": "https://sis.example", "name": "t-1"}})
+        );
+        assert_eq!(
+            ids["context"]["team"],
+            json!({"objectType": "Group", "member": [{"mbox": "mailto:bo@school.example"}]})
+        );
+        assert_eq!(
+            ids["context"]["contextActivities"]["grouping"],
+            json!([{"id": "https://sis.lantern.example/classes/c-1"}])
+        );
         assert_eq!(ids["authority"], json!({"objectType": "Group", "mbox": "mailto:oauth@lrs.example"}));
         assert_eq!(ids["stored"], stored()["stored"]);
     }
@@ -244,7 +259,10 @@ mod tests {
         assert_eq!(spanish["verb"]["display"], json!({"es": "respondió"}));
         assert_eq!(spanish["object"]["definition"]["name"], json!({"es": "Razones"}));
         assert_eq!(spanish["object"]["definition"]["choices"][0]["description"], json!({"es": "dos"}));
-        assert_eq!(spanish["context"]["contextActivities"]["grouping"][0]["definition"]["name"], json!({"en": "Class 1"}));
+        assert_eq!(
+            spanish["context"]["contextActivities"]["grouping"][0]["definition"]["name"],
+            json!({"en": "Class 1"})
+        );
         assert_eq!(spanish["actor"], stored()["actor"]);
 
         assert_eq!(pick(&["en-GB"])["object"]["definition"]["name"], json!({"en-GB": "Ratios (UK)"}));

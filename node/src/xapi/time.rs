@@ -182,6 +182,7 @@ pub(crate) fn duration_for_comparison(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -202,11 +203,22 @@ mod tests {
     #[test]
     fn canonical_timestamps_are_recognised() {
         let canonical = |text: &str| is_canonical_timestamp(text, &parse_timestamp(text).unwrap());
-        for text in ["2026-09-03T09:14:22Z", "2026-09-03T09:14:22.120Z", "2026-09-03T09:14:22.000001Z", "2026-09-03T09:14:22.123456789Z"] {
+        for text in [
+            "2026-09-03T09:14:22Z",
+            "2026-09-03T09:14:22.120Z",
+            "2026-09-03T09:14:22.000001Z",
+            "2026-09-03T09:14:22.123456789Z",
+        ] {
             assert!(canonical(text), "{text}");
             assert_eq!(format_timestamp(&parse_timestamp(text).unwrap()), text);
         }
-        for text in ["2026-09-03T09:14:22.000Z", "2026-09-03T09:14:22.1Z", "2026-09-03T09:14:22,120Z", "2026-09-03T09:14Z", "2026-09-03T09:14:22+00:00"] {
+        for text in [
+            "2026-09-03T09:14:22.000Z",
+            "2026-09-03T09:14:22.1Z",
+            "2026-09-03T09:14:22,120Z",
+            "2026-09-03T09:14Z",
+            "2026-09-03T09:14:22+00:00",
+        ] {
             assert!(!canonical(text), "{text}");
         }
     }
@@ -247,8 +259,21 @@ mod tests {
     #[test]
     fn malformed_durations_are_rejected() {
         for bad in [
-            "", "P", "PT", "42S", "PT42", "P16559.14S", "P4W1D", "PT1.5H30M", "PT1S2M", "P1M1Y", "PT-1S",
-            "P0001-02-03T04:05:06", "PT1H1H", "pt42s", "PT.5S",
+            "",
+            "P",
+            "PT",
+            "42S",
+            "PT42",
+            "P16559.14S",
+            "P4W1D",
+            "PT1.5H30M",
+            "PT1S2M",
+            "P1M1Y",
+            "PT-1S",
+            "P0001-02-03T04:05:06",
+            "PT1H1H",
+            "pt42s",
+            "PT.5S",
         ] {
             assert_eq!(parse_duration_seconds(bad), None, "{bad}");
         }

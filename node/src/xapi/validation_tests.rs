@@ -253,7 +253,10 @@ fn batches_report_the_index_of_the_bad_statement() {
         "statement[3].actor: an Agent must have exactly one inverse functional identifier, found 2 (mbox, account)"
     );
     let not_objects = parse_statements(br#"[{"actor": {}}, 3]"#).unwrap_err();
-    assert_eq!(not_objects.message, "statement[0].actor: an Agent must have exactly one inverse functional identifier, found 0");
+    assert_eq!(
+        not_objects.message,
+        "statement[0].actor: an Agent must have exactly one inverse functional identifier, found 0"
+    );
     let number = parse_statements(br#"[3]"#).unwrap_err();
     assert_eq!(number.message, "statement[0]: must be a Statement (an object), found a number");
 }
@@ -263,7 +266,10 @@ fn batch_level_errors() {
     let upper = edit("/id", Some(json!("0F6C3A39-2B36-4A4C-9D4E-3A8F1A0E9B11")));
     let duplicate = json!([synth(), edit("/id", None), upper]);
     let error = parse_statements(duplicate.to_string().as_bytes()).unwrap_err();
-    assert_eq!((error.status, error.message.as_str()), (400, "statement[2].id: the same id as statement[0] in one batch"));
+    assert_eq!(
+        (error.status, error.message.as_str()),
+        (400, "statement[2].id: the same id as statement[0] in one batch")
+    );
 
     let error = parse_statements(b"{\"actor\": ").unwrap_err();
     assert_eq!(error.status, 400);
@@ -327,7 +333,10 @@ fn finalize_sets_what_the_lrs_assigns() {
     assert_eq!(bare.timestamp(), Some(stored));
     assert_eq!(bare.stored(), Some(stored));
     assert_eq!(bare.to_json()["authority"], authority);
-    assert_eq!(bare.authority().unwrap().ifi().unwrap().as_str(), "account:https://node.lantern.example|source:quizapp");
+    assert_eq!(
+        bare.authority().unwrap().ifi().unwrap().as_str(),
+        "account:https://node.lantern.example|source:quizapp"
+    );
     assert_eq!(bare.to_json()["version"], DEFAULT_STATEMENT_VERSION);
     assert!(bare.related_agent_keys().iter().any(|k| k.as_str().starts_with("account:https://node.lantern.example")));
 
@@ -358,5 +367,85 @@ fn related_ids_cover_context_and_sub_statements() {
         ["http://example.com/puzzle", "http://example.com/unit", "http://example.com/profile"]
     );
     let agents: Vec<&str> = statement.related_agent_keys().iter().map(|k| k.as_str()).collect();
-    assert_eq!(agents, ["mbox:mailto:t@school.example", "mbox:mailto:s@school.example", "mbox:mailto:head@school.example"]);
+    assert_eq!(
+        agents,
+        ["mbox:mailto:t@school.example", "mbox:mailto:s@school.example", "mbox:mailto:head@school.example"]
+    );
+}
+
+#[test]
+fn repeated_and_misplaced_properties_are_rejected() {
+    let body = r#"{"actor": {"mbox": "mailto:a@b.example"}, "verb": {"id": "http://x.example/v"},
+                   "object": {"id": "http://x.example/o"}, "actor": {"mbox": "mailto:c@b.example"}}"#;
+    assert_eq!(
+        parse_statements(body.as_bytes()).unwrap_err().message,
+        "statement: property \"actor\" is given more than once"
+    );
+    let nested = r#"[{"actor": {"mbox": "mailto:a@b.example", "mbox": "mailto:a@b.example"}, "verb": {"id": "http://x.example/v"},
+                     "object": {"id": "http://x.example/o"}}]"#;
+    assert_eq!(
+        parse_statements(nested.as_bytes()).unwrap_err().message,
+        "statement[0].actor: property \"mbox\" is given more than once"
+    );
+    assert_eq!(
+        parse_one(&edit("/objectType", Some(json!("Statement")))).unwrap_err().message,
+        "statement: unknown property \"objectType\" (a Statement may have: id, actor, verb, object, result, context, \
+         timestamp, stored, authority, version)"
+    );
+}
+
+#[test]
+fn sub_statements_are_normalised_too() {
+    let mut statement = synth();
+    statement["object"] = json!({"objectType": "SubStatement",
+        "actor": {"mbox": "mailto:a@school.example"}, "verb": {"id": "http://example.com/will-answer"},
+        "object": {"id": "https://items.lantern.example/item/1"},
+        "context": {"contextActivities": {"parent": {"id": "https://items.lantern.example/quiz/q"}}},
+        "timestamp": "2026-09-10T10:00:00+01:00"});
+    statement["context"].as_object_mut().unwrap().remove("platform");
+    let parsed = parse_one(&statement).unwrap();
+    let json = parsed.to_json();
+    assert_eq!(json["object"]["timestamp"], "2026-09-10T09:00:00Z");
+    assert_eq!(
+        json["object"]["context"]["contextActivities"]["parent"],
+        json!([{"id": "https://items.lantern.example/quiz/q"}])
+    );
+    assert_eq!(json["timestamp"], "2026-09-03T09:14:22Z");
+    assert!(same_content(&json, &statement));
+}
+
+#[test]
+fn finalize_writes_each_property_once_and_keeps_the_text_valid() {
+    let pretty = serde_json::to_string_pretty(&edit("/id", None)).unwrap() + "\n\n";
+    let mut statement = parse_statements(pretty.as_bytes()).unwrap().remove(0);
+    assert_eq!(statement.json_text(), pretty.trim(), "the text is kept as sent");
+    let stored = Utc.with_ymd_and_hms(2026, 9, 3, 9, 15, 0).unwrap();
+    statement.finalize(Uuid::nil(), stored, json!({"mbox": "mailto:lms@school.example"}));
+    let text = statement.json_text();
+    let Ok(json::Json::Object(properties)) = json::Json::parse(text) else {
+        panic!("the finalized text is a JSON object: {text}");
+    };
+    let mut keys: Vec<&str> = properties.iter().map(|(key, _)| key.as_ref()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["actor", "authority", "context", "id", "object", "result", "stored", "timestamp", "verb", "version"]
+    );
+    let again = parse_statements(text.as_bytes()).unwrap().remove(0);
+    assert_eq!(again.id(), Some(Uuid::nil()));
+    assert_eq!(again.timestamp(), Some(Utc.with_ymd_and_hms(2026, 9, 3, 9, 14, 22).unwrap()));
+    assert_eq!(again.to_json()["stored"], "2026-09-03T09:15:00Z");
+}
+
+#[test]
+fn non_utf8_and_non_json_bodies_are_400s() {
+    let error = parse_statements(&[b'{', 0xff, b'}']).unwrap_err();
+    assert_eq!(error.status, 400);
+    assert!(error.message.starts_with("the request body is not UTF-8 text"), "{}", error.message);
+    let error = parse_statements(b"\xef\xbb\xbf{}").unwrap_err();
+    assert!(error.message.starts_with("the request body is not valid JSON"), "{}", error.message);
+    assert_eq!(
+        parse_statements(b"null").unwrap_err().message,
+        "the request body must be a statement object or an array of statements"
+    );
 }
