@@ -140,7 +140,7 @@ fn validate_definition(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiErro
 /// An interaction component list: objects `{id, description}` with distinct ids.
 fn validate_components(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiError> {
     let components = expect_array(value, path)?;
-    let mut ids: Vec<&str> = Vec::with_capacity(components.len());
+    let mut ids: Vec<(&str, usize)> = Vec::with_capacity(components.len());
     for (i, component) in components.iter().enumerate() {
         let component_path = path.index(i);
         let properties = expect_object(component, &component_path, "an interaction component")?;
@@ -149,16 +149,20 @@ fn validate_components(value: &Json<'_>, path: &Path<'_>) -> Result<(), XapiErro
         if let Some(description) = description {
             validate_language_map(description, &component_path.key("description"))?;
         }
-        let id = match id {
-            Some(id) => expect_str(id, &component_path.key("id"))?,
+        match id {
+            Some(id) => ids.push((expect_str(id, &component_path.key("id"))?, i)),
             None => return Err(XapiError::at(&component_path, "an interaction component must have an id")),
-        };
-        if ids.contains(&id) {
-            return Err(XapiError::at(&component_path.key("id"), format!("{} is used twice in this list", quoted(id))));
         }
-        ids.push(id);
     }
-    Ok(())
+    // Sorted rather than compared pairwise, so a huge list cannot cost quadratic time.
+    ids.sort_unstable();
+    let repeated = ids.windows(2).filter(|pair| pair[0].0 == pair[1].0).map(|pair| pair[1]).min_by_key(|(_, i)| *i);
+    match repeated {
+        Some((id, i)) => {
+            Err(XapiError::at(&path.index(i).key("id"), format!("{} is used twice in this list", quoted(id))))
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -230,8 +234,8 @@ mod tests {
                 "object.definition.correctResponsesPattern: must be an array, found a string",
             ),
             (
-                json!({"id": "http://x.example/a", "definition": {"interactionType": "choice", "choices": [{"id": "a"}, {"id": "a"}]}}),
-                "object.definition.choices[1].id: \"a\" is used twice in this list",
+                json!({"id": "http://x.example/a", "definition": {"interactionType": "choice", "choices": [{"id": "b"}, {"id": "a"}, {"id": "b"}, {"id": "a"}]}}),
+                "object.definition.choices[2].id: \"b\" is used twice in this list",
             ),
             (
                 json!({"id": "http://x.example/a", "definition": {"interactionType": "choice", "choices": [{"description": {"en": "x"}}]}}),
