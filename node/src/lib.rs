@@ -17,3 +17,4 @@ pub mod imports;
 pub mod sources;
 pub mod store;
 pub mod synth;
+pub mod xapi;
