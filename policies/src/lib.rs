@@ -2,6 +2,9 @@
 //! files and their validation, the differential-privacy release mechanics (OpenDP), and the sealed
 //! release envelope.
 
+pub mod budget;
+pub mod dp;
 pub mod policy_file;
+pub mod release_policy;
 
 pub use policy_file::{Diagnostic, PolicyHash, PolicySource};
