@@ -12,6 +12,8 @@ mod output;
 mod plan;
 
 #[cfg(test)]
+mod noise_tests;
+#[cfg(test)]
 mod tests;
 
 pub use inputs::{PublicPartitions, ReleaseInputs, StudentRecord};

@@ -4,6 +4,8 @@
 
 pub mod budget;
 pub mod dp;
+pub mod envelope;
+pub mod keys;
 pub mod policy_file;
 pub mod release_policy;
 

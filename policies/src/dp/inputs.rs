@@ -90,12 +90,9 @@ impl StudentRecord {
         }
     }
 
-    /// The value of `attribute` for a partition of `per` (if any): the per-item value first.
-    pub(crate) fn value(&self, per: Option<(PartitionSource, &str)>, attribute: &str) -> Option<&str> {
-        per.and_then(|(source, item)| self.per(source).get(item))
-            .and_then(|m| m.get(attribute))
-            .or_else(|| self.attributes.get(attribute))
-            .map(String::as_str)
+    /// The student's own value of `attribute` for one rule or standard, if they have one.
+    pub(crate) fn per_value(&self, source: PartitionSource, item: &str, attribute: &str) -> Option<&str> {
+        self.per(source).get(item).and_then(|m| m.get(attribute)).map(String::as_str)
     }
 }
 
@@ -112,13 +109,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn per_item_values_take_precedence() {
+    fn per_item_values() {
         let mut s = StudentRecord::new("p1");
         s.set("flagged", "no").set_for(PartitionSource::Rule, "r1", "flagged", "yes");
-        assert_eq!(s.value(Some((PartitionSource::Rule, "r1")), "flagged"), Some("yes"));
-        assert_eq!(s.value(Some((PartitionSource::Rule, "r2")), "flagged"), Some("no"));
-        assert_eq!(s.value(None, "flagged"), Some("no"));
-        assert_eq!(s.value(Some((PartitionSource::Standard, "r1")), "grade"), None);
+        assert_eq!(s.per_value(PartitionSource::Rule, "r1", "flagged"), Some("yes"));
+        assert_eq!(s.per_value(PartitionSource::Rule, "r2", "flagged"), None);
+        assert_eq!(s.per_value(PartitionSource::Standard, "r1", "flagged"), None);
+        assert_eq!(s.attributes.get("flagged").map(String::as_str), Some("no"));
     }
 
     #[test]

@@ -9,11 +9,36 @@ use super::inputs::StudentRecord;
 /// in the explicit extra "other" cell after the listed categories.
 pub(crate) const OTHER: u32 = u32::MAX;
 
-/// One dimension of a partition: the attribute it reads and the public domain it lands in.
+/// One dimension of a partition: the public domain it lands in (whose name is the student
+/// attribute it reads), and that domain's position in [`AttributeDomains`].
 #[derive(Debug, Clone)]
 struct Slot {
-    attribute: String,
     domain: Domain,
+    index: usize,
+}
+
+/// Every domain and subgroup family of a policy, in a fixed order, so that a student's general
+/// attributes are placed once per student rather than once per partition.
+#[derive(Debug, Clone)]
+pub(crate) struct AttributeDomains(Vec<Domain>);
+
+impl AttributeDomains {
+    pub fn of(policy: &ReleasePolicy) -> AttributeDomains {
+        AttributeDomains(policy.domains().values().chain(policy.subgroups()).cloned().collect())
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|d| d.name() == name)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.index(name).is_some()
+    }
+
+    /// Where each of the student's general attributes lands, in domain order.
+    pub fn place(&self, student: &StudentRecord) -> Vec<Placement> {
+        self.0.iter().map(|d| d.place(student.attributes.get(d.name()).map(String::as_str))).collect()
+    }
 }
 
 /// One partition of one table: for a per-rule table, one rule; for a table with a subgroup
@@ -39,7 +64,12 @@ impl PartitionLayout {
     /// Every partition of `table`, given the public rules/standards: per items outermost, then
     /// subgroup families in policy order. The policy guarantees every dimension has a domain and
     /// that a partition has at most `MAX_CELLS_PER_PARTITION` cells.
-    pub fn for_table(policy: &ReleasePolicy, table: &TableSpec, items: &[String]) -> Vec<PartitionLayout> {
+    pub fn for_table(
+        policy: &ReleasePolicy,
+        attributes: &AttributeDomains,
+        table: &TableSpec,
+        items: &[String],
+    ) -> Vec<PartitionLayout> {
         let pers: Vec<Option<(PartitionSource, String)>> = match table.per {
             Some(source) => items.iter().map(|i| Some((source, i.clone()))).collect(),
             None => vec![None],
@@ -54,7 +84,8 @@ impl PartitionLayout {
                     .iter()
                     .filter_map(|d| {
                         let domain = if d == SUBGROUP { (*family).cloned() } else { policy.domain(d).cloned() };
-                        domain.map(|domain| Slot { attribute: domain.name().to_string(), domain })
+                        let index = domain.as_ref().and_then(|d| attributes.index(d.name()));
+                        domain.zip(index).map(|(domain, index)| Slot { domain, index })
                     })
                     .collect();
                 let mut strides = vec![1u32; slots.len()];
@@ -75,16 +106,21 @@ impl PartitionLayout {
     }
 
     /// The cell a student is counted in, or [`OTHER`] when one of their values is outside a
-    /// domain without fallback.
-    pub fn locate(&self, student: &StudentRecord) -> Result<u32, MissingValue> {
-        let per = self.per.as_ref().map(|(s, i)| (*s, i.as_str()));
+    /// domain without fallback. `general` is `AttributeDomains::place` of the same student; a
+    /// per-rule or per-standard value of the student's takes precedence over it.
+    pub fn locate(&self, student: &StudentRecord, general: &[Placement]) -> Result<u32, MissingValue> {
         let mut index = 0u32;
         let mut outside = false;
         for (slot, stride) in self.slots.iter().zip(&self.strides) {
-            match slot.domain.place(student.value(per, &slot.attribute)) {
+            let own = self.per.as_ref().and_then(|(s, item)| student.per_value(*s, item, slot.domain.name()));
+            let placement = match own {
+                Some(value) => slot.domain.place(Some(value)),
+                None => general.get(slot.index).copied().unwrap_or(Placement::Missing),
+            };
+            match placement {
                 Placement::At(i) => index += i * stride,
                 Placement::Outside => outside = true,
-                Placement::Missing => return Err(MissingValue { attribute: slot.attribute.clone() }),
+                Placement::Missing => return Err(MissingValue { attribute: slot.domain.name().to_string() }),
             }
         }
         Ok(if outside { OTHER } else { index })

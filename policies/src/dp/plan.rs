@@ -24,7 +24,7 @@ use opendp::metrics::{L2Distance, SymmetricDistance};
 use opendp::transformations::make_count_by_categories;
 
 use super::inputs::{PublicPartitions, StudentRecord};
-use super::layout::{PartitionLayout, OTHER};
+use super::layout::{AttributeDomains, PartitionLayout, OTHER};
 use super::output::{CellKey, CellValue, NoisyTables, ReleasedCell, ReleasedPartition, ReleasedTable};
 use super::ReleaseError;
 use crate::release_policy::{PartitionSource, ReleasePolicy, TableSpec};
@@ -60,7 +60,7 @@ pub struct ReleasePlan {
     measurement: Counts<Vec<Vec<Vec<i64>>>>,
     rho: f64,
     min_cell: u32,
-    attributes: HashSet<String>,
+    attributes: AttributeDomains,
     public: PublicPartitions,
 }
 
@@ -84,6 +84,7 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
         }
     }
 
+    let attributes = AttributeDomains::of(policy);
     let mut tables = Vec::new();
     let mut partitions = Vec::new();
     let mut table_measurements = Vec::new();
@@ -99,7 +100,7 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
                 });
             }
         }
-        let layouts = PartitionLayout::for_table(policy, spec, items);
+        let layouts = PartitionLayout::for_table(policy, &attributes, spec, items);
         let first = partitions.len();
         let mut measurements = Vec::new();
         if !layouts.is_empty() {
@@ -129,8 +130,6 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
     let measurement = make_composition(table_measurements).map_err(opendp("release"))?;
     let rho = measurement.map(&1).map_err(opendp("release"))?;
 
-    let mut attributes: HashSet<String> = policy.domains().keys().cloned().collect();
-    attributes.extend(policy.subgroups().iter().map(|s| s.name().to_string()));
     Ok(ReleasePlan { tables, partitions, measurement, rho, min_cell: policy.min_cell(), attributes, public: public.clone() })
 }
 
@@ -238,7 +237,7 @@ impl ReleasePlan {
                 return Err(ReleaseError::DuplicateStudent { index });
             }
             let mut named = s.attributes.keys().chain(s.per_rule.values().chain(s.per_standard.values()).flat_map(|m| m.keys()));
-            if let Some(attribute) = named.find(|a| !self.attributes.contains(*a)) {
+            if let Some(attribute) = named.find(|a| !self.attributes.contains(a)) {
                 return Err(ReleaseError::UnknownAttribute { index, attribute: attribute.clone() });
             }
             for source in [PartitionSource::Rule, PartitionSource::Standard] {
@@ -247,10 +246,11 @@ impl ReleasePlan {
                     return Err(ReleaseError::UnknownItem { index, list: source, item: item.clone() });
                 }
             }
+            let general = self.attributes.place(s);
             let mut row = Vec::with_capacity(self.partitions.len());
             for (t, table) in self.tables.iter().enumerate() {
                 for p in &self.partitions[table.partitions.clone()] {
-                    let cell = p.layout.locate(s).map_err(|m| ReleaseError::MissingValue {
+                    let cell = p.layout.locate(s, &general).map_err(|m| ReleaseError::MissingValue {
                         index,
                         table: self.tables[t].spec.id.clone(),
                         partition: p.layout.describe(),
