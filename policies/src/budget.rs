@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use opendp::core::{Function, Measurement, PrivacyMap};
 use opendp::combinators::make_zCDP_to_approxDP;
+use opendp::core::{Function, Measurement, PrivacyMap};
 use opendp::domains::{AtomDomain, VectorDomain};
 use opendp::measures::ZeroConcentratedDivergence;
 use opendp::metrics::SymmetricDistance;
@@ -47,21 +47,37 @@ pub struct Authorization {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BudgetError {
     #[error("{}", shortfall("period", period, *need, *left, *budget))]
-    PeriodExhausted { period: String, need: f64, left: f64, budget: f64 },
+    PeriodExhausted {
+        period: String,
+        need: f64,
+        left: f64,
+        budget: f64,
+    },
     #[error("{}", shortfall("budget year", &year.to_string(), *need, *left, *budget))]
-    YearExhausted { year: i32, need: f64, left: f64, budget: f64 },
+    YearExhausted {
+        year: i32,
+        need: f64,
+        left: f64,
+        budget: f64,
+    },
     #[error("proposed ρ {0} is not a finite number ≥ 0")]
     InvalidRho(f64),
     #[error("ledger entry for period {period} records ρ {rho}, which is not a finite number ≥ 0")]
     CorruptLedger { period: String, rho: f64 },
     #[error("cannot convert ρ={rho} to (ε, δ={delta}): {reason}")]
-    Conversion { rho: f64, delta: f64, reason: String },
+    Conversion {
+        rho: f64,
+        delta: f64,
+        reason: String,
+    },
 }
 
 /// `release needs ρ=0.2 but period 2026-W40 has 0.05 of 0.25 left`, with enough decimals that
 /// the two numbers compared never print the same.
 fn shortfall(what: &str, which: &str, need: f64, left: f64, budget: f64) -> String {
-    let digits = (2..=9).find(|d| format!("{need:.d$}", d = *d) != format!("{left:.d$}", d = *d)).unwrap_or(9);
+    let digits = (2..=9)
+        .find(|d| format!("{need:.d$}", d = *d) != format!("{left:.d$}", d = *d))
+        .unwrap_or(9);
     format!(
         "release needs ρ={} but {what} {which} has {} of {} left",
         Trimmed(need, digits),
@@ -76,7 +92,11 @@ struct Trimmed(f64, usize);
 impl fmt::Display for Trimmed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = format!("{:.*}", self.1, self.0);
-        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &s
+        };
         f.write_str(s)
     }
 }
@@ -106,8 +126,14 @@ pub fn authorize(
 ) -> Result<Authorization, BudgetError> {
     let need = spend_units(proposed_rho).ok_or(BudgetError::InvalidRho(proposed_rho))?;
     let (mut in_period, mut in_year) = (0u128, 0u128);
-    for e in ledger.iter().filter(|e| e.budget_year == period.budget_year) {
-        let units = spend_units(e.rho).ok_or_else(|| BudgetError::CorruptLedger { period: e.period.clone(), rho: e.rho })?;
+    for e in ledger
+        .iter()
+        .filter(|e| e.budget_year == period.budget_year)
+    {
+        let units = spend_units(e.rho).ok_or_else(|| BudgetError::CorruptLedger {
+            period: e.period.clone(),
+            rho: e.rho,
+        })?;
         in_year += units;
         if e.period == period.label {
             in_period += units;
@@ -150,22 +176,27 @@ pub fn epsilon_at_delta(rho: f64, delta: f64) -> Result<f64, BudgetError> {
     if !(rho.is_finite() && rho >= 0.0) {
         return Err(fail("ρ must be a finite number ≥ 0".into()));
     }
-    let spent: Measurement<VectorDomain<AtomDomain<u32>>, SymmetricDistance, ZeroConcentratedDivergence, ()> =
-        Measurement::new(
-            VectorDomain::new(AtomDomain::default()),
-            SymmetricDistance,
-            ZeroConcentratedDivergence,
-            Function::new(|_: &Vec<u32>| ()),
-            // Evaluated at d_in = 1 (one student) only.
-            PrivacyMap::new(move |_: &u32| rho),
-        )
-        .map_err(|e| fail(e.to_string()))?;
+    let spent: Measurement<
+        VectorDomain<AtomDomain<u32>>,
+        SymmetricDistance,
+        ZeroConcentratedDivergence,
+        (),
+    > = Measurement::new(
+        VectorDomain::new(AtomDomain::default()),
+        SymmetricDistance,
+        ZeroConcentratedDivergence,
+        Function::new(|_: &Vec<u32>| ()),
+        // Evaluated at d_in = 1 (one student) only.
+        PrivacyMap::new(move |_: &u32| rho),
+    )
+    .map_err(|e| fail(e.to_string()))?;
     let approx = make_zCDP_to_approxDP(spent).map_err(|e| fail(e.to_string()))?;
     let profile = approx.map(&1).map_err(|e| fail(e.to_string()))?;
     profile.epsilon(delta).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
@@ -173,30 +204,55 @@ mod tests {
 
     fn period(label: &str, year: i32) -> Period {
         let day = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid date");
-        Period { label: label.into(), start: day, end: day, budget_year: year }
+        Period {
+            label: label.into(),
+            start: day,
+            end: day,
+            budget_year: year,
+        }
     }
 
     fn entry(label: &str, year: i32, rho: f64) -> LedgerEntry {
-        LedgerEntry { period: label.into(), budget_year: year, rho }
+        LedgerEntry {
+            period: label.into(),
+            budget_year: year,
+            rho,
+        }
     }
 
-    const LIMITS: BudgetLimits = BudgetLimits { period_rho: 0.25, year_rho: 13.0 };
+    const LIMITS: BudgetLimits = BudgetLimits {
+        period_rho: 0.25,
+        year_rho: 13.0,
+    };
 
     #[test]
     fn refuses_past_the_period_budget_with_a_clear_message() {
         let ledger = [entry("2026-W40", 2026, 0.2), entry("2026-W39", 2026, 0.25)];
         let err = authorize(&LIMITS, &period("2026-W40", 2026), &ledger, 0.2).unwrap_err();
-        assert_eq!(err.to_string(), "release needs ρ=0.2 but period 2026-W40 has 0.05 of 0.25 left");
+        assert_eq!(
+            err.to_string(),
+            "release needs ρ=0.2 but period 2026-W40 has 0.05 of 0.25 left"
+        );
         let ok = authorize(&LIMITS, &period("2026-W40", 2026), &ledger, 0.05).unwrap();
         assert!(ok.period_left_after.abs() < 1e-12, "{ok:?}");
     }
 
     #[test]
     fn refuses_past_the_yearly_cap() {
-        let limits = BudgetLimits { period_rho: 0.25, year_rho: 0.5 };
-        let ledger = [entry("2026-W01", 2026, 0.25), entry("2026-W02", 2026, 0.2), entry("2025-W52", 2025, 0.25)];
+        let limits = BudgetLimits {
+            period_rho: 0.25,
+            year_rho: 0.5,
+        };
+        let ledger = [
+            entry("2026-W01", 2026, 0.25),
+            entry("2026-W02", 2026, 0.2),
+            entry("2025-W52", 2025, 0.25),
+        ];
         let err = authorize(&limits, &period("2026-W03", 2026), &ledger, 0.1).unwrap_err();
-        assert_eq!(err.to_string(), "release needs ρ=0.1 but budget year 2026 has 0.05 of 0.5 left");
+        assert_eq!(
+            err.to_string(),
+            "release needs ρ=0.1 but budget year 2026 has 0.05 of 0.5 left"
+        );
         // Another year's spends do not count.
         assert!(authorize(&limits, &period("2027-W01", 2027), &ledger, 0.25).is_ok());
     }
@@ -204,15 +260,33 @@ mod tests {
     #[test]
     fn close_numbers_print_with_enough_digits() {
         let ledger = [entry("2026-10", 2026, 0.0499999)];
-        let err = authorize(&BudgetLimits { period_rho: 0.1, year_rho: 1.2 }, &period("2026-10", 2026), &ledger, 0.05001)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "release needs ρ=0.05001 but period 2026-10 has 0.05 of 0.1 left");
+        let err = authorize(
+            &BudgetLimits {
+                period_rho: 0.1,
+                year_rho: 1.2,
+            },
+            &period("2026-10", 2026),
+            &ledger,
+            0.05001,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "release needs ρ=0.05001 but period 2026-10 has 0.05 of 0.1 left"
+        );
     }
 
     #[test]
     fn spending_exactly_the_budget_is_allowed() {
-        let ledger = [entry("2026-10", 2026, 0.01), entry("2026-10", 2026, 0.02), entry("2026-10", 2026, 0.01)];
-        let limits = BudgetLimits { period_rho: 0.05, year_rho: 0.6 };
+        let ledger = [
+            entry("2026-10", 2026, 0.01),
+            entry("2026-10", 2026, 0.02),
+            entry("2026-10", 2026, 0.01),
+        ];
+        let limits = BudgetLimits {
+            period_rho: 0.05,
+            year_rho: 0.6,
+        };
         assert!(authorize(&limits, &period("2026-10", 2026), &ledger, 0.01).is_ok());
         assert!(authorize(&limits, &period("2026-10", 2026), &ledger, 0.010000001).is_err());
     }
@@ -220,12 +294,21 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused() {
         let p = period("2026-10", 2026);
-        assert_eq!(authorize(&LIMITS, &p, &[], f64::NAN).unwrap_err().to_string().contains("not a finite"), true);
-        assert!(matches!(authorize(&LIMITS, &p, &[], -0.1), Err(BudgetError::InvalidRho(_))));
+        assert!(authorize(&LIMITS, &p, &[], f64::NAN)
+            .unwrap_err()
+            .to_string()
+            .contains("not a finite"));
+        assert!(matches!(
+            authorize(&LIMITS, &p, &[], -0.1),
+            Err(BudgetError::InvalidRho(_))
+        ));
         let bad = [entry("2026-09", 2026, f64::INFINITY)];
         assert_eq!(
             authorize(&LIMITS, &p, &bad, 0.1).unwrap_err(),
-            BudgetError::CorruptLedger { period: "2026-09".into(), rho: f64::INFINITY }
+            BudgetError::CorruptLedger {
+                period: "2026-09".into(),
+                rho: f64::INFINITY
+            }
         );
     }
 
@@ -237,10 +320,16 @@ mod tests {
         for rho in [0.01, 0.05, 0.6, 1.0] {
             let eps = epsilon_at_delta(rho, 1e-10).unwrap();
             let classic = rho + 2.0 * (rho * (1e10f64).ln()).sqrt();
-            assert!(eps > 0.0 && eps <= classic, "ρ={rho}: ε={eps} vs classic {classic}");
+            assert!(
+                eps > 0.0 && eps <= classic,
+                "ρ={rho}: ε={eps} vs classic {classic}"
+            );
         }
         assert_eq!(epsilon_at_delta(0.0, 1e-10).unwrap(), 0.0);
-        assert!(epsilon_at_delta(0.1, 2.0).unwrap_err().to_string().starts_with("cannot convert ρ=0.1"));
+        assert!(epsilon_at_delta(0.1, 2.0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("cannot convert ρ=0.1"));
         assert!(epsilon_at_delta(-1.0, 1e-10).is_err());
     }
 

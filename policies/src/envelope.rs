@@ -8,6 +8,7 @@
 mod release;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -60,7 +61,11 @@ pub enum EnvelopeError {
 }
 
 /// Serializes, signs and encrypts a release. The result is what the node queues and re-sends.
-pub fn seal(release: &Release, signing_key: &SigningKey, recipient: &age::x25519::Recipient) -> Result<Vec<u8>, EnvelopeError> {
+pub fn seal(
+    release: &Release,
+    signing_key: &SigningKey,
+    recipient: &age::x25519::Recipient,
+) -> Result<Vec<u8>, EnvelopeError> {
     let payload = serde_json::to_vec(release).map_err(|e| EnvelopeError::Seal(e.to_string()))?;
     let signature = signing_key.sign(&signed_message(&payload));
     let envelope = SignedEnvelope {
@@ -68,7 +73,8 @@ pub fn seal(release: &Release, signing_key: &SigningKey, recipient: &age::x25519
         payload: BASE64.encode(&payload),
         signature: BASE64.encode(signature.to_bytes()),
     };
-    let plaintext = serde_json::to_vec(&envelope).map_err(|e| EnvelopeError::Seal(e.to_string()))?;
+    let plaintext =
+        serde_json::to_vec(&envelope).map_err(|e| EnvelopeError::Seal(e.to_string()))?;
     age::encrypt(recipient, &plaintext).map_err(|e| EnvelopeError::Seal(e.to_string()))
 }
 
@@ -90,33 +96,49 @@ pub fn open(
         return Err(EnvelopeError::NotAge);
     }
     let plaintext = age::decrypt(identity, bytes).map_err(|e| match e {
-        age::DecryptError::InvalidHeader | age::DecryptError::UnknownFormat => EnvelopeError::NotAge,
+        age::DecryptError::InvalidHeader | age::DecryptError::UnknownFormat => {
+            EnvelopeError::NotAge
+        }
         age::DecryptError::NoMatchingKeys => EnvelopeError::WrongRecipient,
         other => EnvelopeError::Garbled(other.to_string()),
     })?;
     let envelope: SignedEnvelope =
         serde_json::from_slice(&plaintext).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
     let node_id: NodeId = envelope.node_id.parse().map_err(EnvelopeError::Malformed)?;
-    let key = lookup_node_key(&node_id).ok_or_else(|| EnvelopeError::UnknownNode(node_id.to_string()))?;
-    let payload = BASE64.decode(&envelope.payload).map_err(|e| EnvelopeError::Malformed(format!("payload: {e}")))?;
+    let key =
+        lookup_node_key(&node_id).ok_or_else(|| EnvelopeError::UnknownNode(node_id.to_string()))?;
+    let payload = BASE64
+        .decode(&envelope.payload)
+        .map_err(|e| EnvelopeError::Malformed(format!("payload: {e}")))?;
     let signature: [u8; 64] = BASE64
         .decode(&envelope.signature)
         .map_err(|e| EnvelopeError::Malformed(format!("signature: {e}")))?
         .try_into()
-        .map_err(|b: Vec<u8>| EnvelopeError::Malformed(format!("signature is {} bytes, expected 64", b.len())))?;
-    key.verify_strict(&signed_message(&payload), &Signature::from_bytes(&signature))
-        .map_err(|_| EnvelopeError::BadSignature(node_id.to_string()))?;
+        .map_err(|b: Vec<u8>| {
+            EnvelopeError::Malformed(format!("signature is {} bytes, expected 64", b.len()))
+        })?;
+    key.verify_strict(
+        &signed_message(&payload),
+        &Signature::from_bytes(&signature),
+    )
+    .map_err(|_| EnvelopeError::BadSignature(node_id.to_string()))?;
 
-    let release: Release =
-        serde_json::from_slice(&payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+    let release: Release = serde_json::from_slice(&payload)
+        .map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
     if release.format != RELEASE_FORMAT {
         return Err(EnvelopeError::UnsupportedFormat(release.format));
     }
     if release.node_id != node_id {
-        return Err(EnvelopeError::NodeMismatch { envelope: node_id.to_string(), payload: release.node_id.to_string() });
+        return Err(EnvelopeError::NodeMismatch {
+            envelope: node_id.to_string(),
+            payload: release.node_id.to_string(),
+        });
     }
     if !(release.rho_spent.is_finite() && release.rho_spent >= 0.0) {
-        return Err(EnvelopeError::MalformedPayload(format!("rho_spent {} is not a finite number ≥ 0", release.rho_spent)));
+        return Err(EnvelopeError::MalformedPayload(format!(
+            "rho_spent {} is not a finite number ≥ 0",
+            release.rho_spent
+        )));
     }
     Ok(release)
 }

@@ -38,15 +38,25 @@ pub enum KeyError {
     #[error("{}: already exists; refusing to overwrite a key file", path.display())]
     Exists { path: PathBuf },
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: not {expected}: {reason}", path.display())]
-    Malformed { path: PathBuf, expected: &'static str, reason: String },
+    Malformed {
+        path: PathBuf,
+        expected: &'static str,
+        reason: String,
+    },
     #[error("{}: permissions {mode:o} let other users read this secret key (run chmod 600)", path.display())]
     TooOpen { path: PathBuf, mode: u32 },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io { path: path.to_path_buf(), source }
+    move |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Generates a node signing key and an aggregator age identity in `out_dir` (created if needed).
@@ -58,17 +68,32 @@ pub fn generate(out_dir: &Path) -> Result<KeyFiles, KeyError> {
         aggregator_identity: out_dir.join(AGGREGATOR_IDENTITY_FILE),
         aggregator_recipient: out_dir.join(AGGREGATOR_RECIPIENT_FILE),
     };
-    let all = [&files.node_signing_key, &files.node_public_key, &files.aggregator_identity, &files.aggregator_recipient];
+    let all = [
+        &files.node_signing_key,
+        &files.node_public_key,
+        &files.aggregator_identity,
+        &files.aggregator_recipient,
+    ];
     if let Some(existing) = all.iter().find(|p| p.exists()) {
-        return Err(KeyError::Exists { path: existing.to_path_buf() });
+        return Err(KeyError::Exists {
+            path: existing.to_path_buf(),
+        });
     }
     fs::create_dir_all(out_dir).map_err(io(out_dir))?;
 
     let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-    let malformed = |path: &Path, e: String| KeyError::Malformed { path: path.to_path_buf(), expected: "encodable", reason: e };
-    let signing_pem = signing.to_pkcs8_pem(LineEnding::LF).map_err(|e| malformed(&files.node_signing_key, e.to_string()))?;
-    let public_pem =
-        signing.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| malformed(&files.node_public_key, e.to_string()))?;
+    let malformed = |path: &Path, e: String| KeyError::Malformed {
+        path: path.to_path_buf(),
+        expected: "encodable",
+        reason: e,
+    };
+    let signing_pem = signing
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| malformed(&files.node_signing_key, e.to_string()))?;
+    let public_pem = signing
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| malformed(&files.node_public_key, e.to_string()))?;
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let identity_text = age::secrecy::SecretString::from(format!(
@@ -80,8 +105,16 @@ pub fn generate(out_dir: &Path) -> Result<KeyFiles, KeyError> {
     let writes: [(&Path, &str, bool); 4] = [
         (&files.node_signing_key, signing_pem.as_str(), true),
         (&files.node_public_key, &public_pem, false),
-        (&files.aggregator_identity, identity_text.expose_secret(), true),
-        (&files.aggregator_recipient, &format!("{recipient}\n"), false),
+        (
+            &files.aggregator_identity,
+            identity_text.expose_secret(),
+            true,
+        ),
+        (
+            &files.aggregator_recipient,
+            &format!("{recipient}\n"),
+            false,
+        ),
     ];
     let mut written: Vec<&Path> = Vec::new();
     for (path, text, secret) in writes {
@@ -109,12 +142,19 @@ fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
     let _ = secret;
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            KeyError::Exists { path: path.to_path_buf() }
+            KeyError::Exists {
+                path: path.to_path_buf(),
+            }
         } else {
-            KeyError::Io { path: path.to_path_buf(), source: e }
+            KeyError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
         }
     })?;
-    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(io(path))
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(io(path))
 }
 
 /// Reads a secret key file, refusing one that other users could read.
@@ -124,10 +164,15 @@ fn read_secret(path: &Path) -> Result<age::secrecy::SecretString, KeyError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path).map_err(io(path))?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(KeyError::TooOpen { path: path.to_path_buf(), mode });
+            return Err(KeyError::TooOpen {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
     }
-    fs::read_to_string(path).map(age::secrecy::SecretString::from).map_err(io(path))
+    fs::read_to_string(path)
+        .map(age::secrecy::SecretString::from)
+        .map_err(io(path))
 }
 
 /// The node's signing key (PKCS#8 PEM).
@@ -176,12 +221,16 @@ pub fn load_age_identity(path: &Path) -> Result<age::x25519::Identity, KeyError>
         expected: "an age X25519 identity (AGE-SECRET-KEY-1…)",
         reason: reason.to_string(),
     };
-    let mut keys = text.expose_secret().lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let mut keys = text
+        .expose_secret()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
     let key = keys.next().ok_or_else(|| malformed("no key line"))?;
     if keys.next().is_some() {
         return Err(malformed("more than one key line"));
     }
-    key.parse::<age::x25519::Identity>().map_err(|e| malformed(e))
+    key.parse::<age::x25519::Identity>().map_err(malformed)
 }
 
 /// The aggregator's age recipient file (`age1…`).
@@ -196,10 +245,13 @@ pub fn load_age_recipient(path: &Path) -> Result<age::x25519::Recipient, KeyErro
 
 /// An age recipient string (`age1…`), e.g. from a node's TOML config.
 pub fn parse_age_recipient(text: &str) -> Result<age::x25519::Recipient, String> {
-    text.trim().parse::<age::x25519::Recipient>().map_err(|e| e.to_string())
+    text.trim()
+        .parse::<age::x25519::Recipient>()
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use ed25519_dalek::{Signer, Verifier};
@@ -214,7 +266,10 @@ mod tests {
         assert_eq!(signing.verifying_key(), public);
         let sig = signing.sign(b"hello");
         assert!(public.verify(b"hello", &sig).is_ok());
-        assert_eq!(parse_verifying_key(&verifying_key_hex(&public)).unwrap(), public);
+        assert_eq!(
+            parse_verifying_key(&verifying_key_hex(&public)).unwrap(),
+            public
+        );
 
         let identity = load_age_identity(&files.aggregator_identity).unwrap();
         let recipient = load_age_recipient(&files.aggregator_recipient).unwrap();
@@ -230,7 +285,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = generate(dir.path()).unwrap();
         for secret in [&files.node_signing_key, &files.aggregator_identity] {
-            assert_eq!(fs::metadata(secret).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(secret).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         fs::set_permissions(&files.node_signing_key, fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_signing_key(&files.node_signing_key).unwrap_err();
@@ -242,11 +300,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(AGGREGATOR_RECIPIENT_FILE), "keep me").unwrap();
         let err = generate(dir.path()).unwrap_err();
-        assert!(matches!(err, KeyError::Exists { ref path } if path.ends_with(AGGREGATOR_RECIPIENT_FILE)), "{err}");
-        assert!(err.to_string().ends_with("aggregator-recipient.txt: already exists; refusing to overwrite a key file"));
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(
+            matches!(err, KeyError::Exists { ref path } if path.ends_with(AGGREGATOR_RECIPIENT_FILE)),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with(
+            "aggregator-recipient.txt: already exists; refusing to overwrite a key file"
+        ));
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, [AGGREGATOR_RECIPIENT_FILE], "nothing else written");
-        assert_eq!(fs::read_to_string(dir.path().join(AGGREGATOR_RECIPIENT_FILE)).unwrap(), "keep me");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(AGGREGATOR_RECIPIENT_FILE)).unwrap(),
+            "keep me"
+        );
     }
 
     #[test]
@@ -258,25 +327,47 @@ mod tests {
             path
         };
         let err = load_signing_key(&write_secret("bad.pem", "not a key")).unwrap_err();
-        assert!(err.to_string().contains("bad.pem: not a PKCS#8 PEM Ed25519 private key: "), "{err}");
-        let identity_err = |path: PathBuf| load_age_identity(&path).err().expect("should be refused");
+        assert!(
+            err.to_string()
+                .contains("bad.pem: not a PKCS#8 PEM Ed25519 private key: "),
+            "{err}"
+        );
+        let identity_err =
+            |path: PathBuf| load_age_identity(&path).err().expect("should be refused");
         let err = identity_err(write_secret("id.txt", "# only a comment\n"));
-        assert!(err.to_string().ends_with("id.txt: not an age X25519 identity (AGE-SECRET-KEY-1…): no key line"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("id.txt: not an age X25519 identity (AGE-SECRET-KEY-1…): no key line"),
+            "{err}"
+        );
         let id = age::x25519::Identity::generate().to_string();
         let two = format!("{}\n{}\n", id.expose_secret(), id.expose_secret());
         let err = identity_err(write_secret("two.txt", &two));
         assert!(err.to_string().ends_with("more than one key line"), "{err}");
         let err = identity_err(write_secret("garbage.txt", "AGE-SECRET-KEY-1NOPE\n"));
-        assert!(err.to_string().contains("garbage.txt: not an age X25519 identity"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("garbage.txt: not an age X25519 identity"),
+            "{err}"
+        );
 
         let public = dir.path().join("pub.txt");
         fs::write(&public, "abcd").unwrap();
         let err = load_verifying_key(&public).unwrap_err();
         assert!(err.to_string().ends_with("pub.txt: not an Ed25519 public key (SPKI PEM or 64 hex digits): 2 bytes of hex, expected 32"), "{err}");
         fs::write(&public, "age1nope").unwrap();
-        assert!(load_age_recipient(&public).unwrap_err().to_string().contains("pub.txt: not an age X25519 recipient"));
+        assert!(load_age_recipient(&public)
+            .unwrap_err()
+            .to_string()
+            .contains("pub.txt: not an age X25519 recipient"));
         let missing = dir.path().join("missing.pem");
-        assert!(matches!(load_signing_key(&missing), Err(KeyError::Io { .. })));
-        assert!(matches!(load_verifying_key(&missing), Err(KeyError::Io { .. })));
+        assert!(matches!(
+            load_signing_key(&missing),
+            Err(KeyError::Io { .. })
+        ));
+        assert!(matches!(
+            load_verifying_key(&missing),
+            Err(KeyError::Io { .. })
+        ));
     }
 }

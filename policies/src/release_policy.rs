@@ -109,7 +109,10 @@ impl ReleasePolicy {
 
     /// The policy compiled into the binary.
     pub fn builtin() -> Result<ReleasePolicy, Vec<Diagnostic>> {
-        ReleasePolicy::load(&PolicySource::builtin("release.toml", DEFAULT_RELEASE_POLICY))
+        ReleasePolicy::load(&PolicySource::builtin(
+            "release.toml",
+            DEFAULT_RELEASE_POLICY,
+        ))
     }
 
     /// Where the policy was read from (for messages).
@@ -186,4 +189,5 @@ impl ReleasePolicy {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

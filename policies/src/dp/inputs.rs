@@ -31,7 +31,10 @@ impl PublicPartitions {
         if item.is_empty() || item.len() > 64 {
             return Some("must be 1 to 64 characters");
         }
-        if !item.chars().all(|c| c.is_ascii_alphanumeric() || "._:/-".contains(c)) {
+        if !item
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:/-".contains(c))
+        {
             return Some("may only contain letters, digits and . _ : / -");
         }
         None
@@ -58,7 +61,10 @@ pub struct StudentRecord {
 
 impl StudentRecord {
     pub fn new(student: impl Into<String>) -> StudentRecord {
-        StudentRecord { student: student.into(), ..StudentRecord::default() }
+        StudentRecord {
+            student: student.into(),
+            ..StudentRecord::default()
+        }
     }
 
     /// Sets an attribute that holds for every partition.
@@ -79,11 +85,16 @@ impl StudentRecord {
             PartitionSource::Rule => &mut self.per_rule,
             PartitionSource::Standard => &mut self.per_standard,
         };
-        map.entry(item.into()).or_default().insert(attribute.into(), value.into());
+        map.entry(item.into())
+            .or_default()
+            .insert(attribute.into(), value.into());
         self
     }
 
-    pub(crate) fn per(&self, source: PartitionSource) -> &BTreeMap<String, BTreeMap<String, String>> {
+    pub(crate) fn per(
+        &self,
+        source: PartitionSource,
+    ) -> &BTreeMap<String, BTreeMap<String, String>> {
         match source {
             PartitionSource::Rule => &self.per_rule,
             PartitionSource::Standard => &self.per_standard,
@@ -91,8 +102,16 @@ impl StudentRecord {
     }
 
     /// The student's own value of `attribute` for one rule or standard, if they have one.
-    pub(crate) fn per_value(&self, source: PartitionSource, item: &str, attribute: &str) -> Option<&str> {
-        self.per(source).get(item).and_then(|m| m.get(attribute)).map(String::as_str)
+    pub(crate) fn per_value(
+        &self,
+        source: PartitionSource,
+        item: &str,
+        attribute: &str,
+    ) -> Option<&str> {
+        self.per(source)
+            .get(item)
+            .and_then(|m| m.get(attribute))
+            .map(String::as_str)
     }
 }
 
@@ -105,22 +124,33 @@ pub struct ReleaseInputs {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn per_item_values() {
         let mut s = StudentRecord::new("p1");
-        s.set("flagged", "no").set_for(PartitionSource::Rule, "r1", "flagged", "yes");
-        assert_eq!(s.per_value(PartitionSource::Rule, "r1", "flagged"), Some("yes"));
+        s.set("flagged", "no")
+            .set_for(PartitionSource::Rule, "r1", "flagged", "yes");
+        assert_eq!(
+            s.per_value(PartitionSource::Rule, "r1", "flagged"),
+            Some("yes")
+        );
         assert_eq!(s.per_value(PartitionSource::Rule, "r2", "flagged"), None);
-        assert_eq!(s.per_value(PartitionSource::Standard, "r1", "flagged"), None);
+        assert_eq!(
+            s.per_value(PartitionSource::Standard, "r1", "flagged"),
+            None
+        );
         assert_eq!(s.attributes.get("flagged").map(String::as_str), Some("no"));
     }
 
     #[test]
     fn partition_item_names() {
-        assert_eq!(PublicPartitions::bad_item("CCSS.MATH.CONTENT.6.RP.A.1"), None);
+        assert_eq!(
+            PublicPartitions::bad_item("CCSS.MATH.CONTENT.6.RP.A.1"),
+            None
+        );
         assert_eq!(PublicPartitions::bad_item("attendance-and-mastery"), None);
         assert!(PublicPartitions::bad_item("").is_some());
         assert!(PublicPartitions::bad_item("has space").is_some());

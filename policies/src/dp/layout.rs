@@ -1,7 +1,9 @@
 //! The cell layout of one partition: which student attributes key it, the public cross product
 //! of their domains (every key, in a fixed order), and where one student lands in it.
 
-use crate::release_policy::{Domain, PartitionSource, Placement, ReleasePolicy, TableSpec, SUBGROUP};
+use crate::release_policy::{
+    Domain, PartitionSource, Placement, ReleasePolicy, TableSpec, SUBGROUP,
+};
 
 use super::inputs::StudentRecord;
 
@@ -24,7 +26,14 @@ pub(crate) struct AttributeDomains(Vec<Domain>);
 
 impl AttributeDomains {
     pub fn of(policy: &ReleasePolicy) -> AttributeDomains {
-        AttributeDomains(policy.domains().values().chain(policy.subgroups()).cloned().collect())
+        AttributeDomains(
+            policy
+                .domains()
+                .values()
+                .chain(policy.subgroups())
+                .cloned()
+                .collect(),
+        )
     }
 
     fn index(&self, name: &str) -> Option<usize> {
@@ -37,7 +46,10 @@ impl AttributeDomains {
 
     /// Where each of the student's general attributes lands, in domain order.
     pub fn place(&self, student: &StudentRecord) -> Vec<Placement> {
-        self.0.iter().map(|d| d.place(student.attributes.get(d.name()).map(String::as_str))).collect()
+        self.0
+            .iter()
+            .map(|d| d.place(student.attributes.get(d.name()).map(String::as_str)))
+            .collect()
     }
 }
 
@@ -74,8 +86,11 @@ impl PartitionLayout {
             Some(source) => items.iter().map(|i| Some((source, i.clone()))).collect(),
             None => vec![None],
         };
-        let families: Vec<Option<&Domain>> =
-            if table.has_subgroup() { policy.subgroups().iter().map(Some).collect() } else { vec![None] };
+        let families: Vec<Option<&Domain>> = if table.has_subgroup() {
+            policy.subgroups().iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
         let mut out = Vec::new();
         for per in &pers {
             for family in &families {
@@ -83,16 +98,25 @@ impl PartitionLayout {
                     .dimensions
                     .iter()
                     .filter_map(|d| {
-                        let domain = if d == SUBGROUP { (*family).cloned() } else { policy.domain(d).cloned() };
+                        let domain = if d == SUBGROUP {
+                            (*family).cloned()
+                        } else {
+                            policy.domain(d).cloned()
+                        };
                         let index = domain.as_ref().and_then(|d| attributes.index(d.name()));
-                        domain.zip(index).map(|(domain, index)| Slot { domain, index })
+                        domain
+                            .zip(index)
+                            .map(|(domain, index)| Slot { domain, index })
                     })
                     .collect();
                 let mut strides = vec![1u32; slots.len()];
                 for i in (0..slots.len().saturating_sub(1)).rev() {
                     strides[i] = strides[i + 1] * slots[i + 1].domain.labels().len() as u32;
                 }
-                let cells = slots.iter().map(|s| s.domain.labels().len() as u32).product();
+                let cells = slots
+                    .iter()
+                    .map(|s| s.domain.labels().len() as u32)
+                    .product();
                 out.push(PartitionLayout {
                     per: per.clone(),
                     subgroup: family.map(|f| f.name().to_string()),
@@ -108,19 +132,33 @@ impl PartitionLayout {
     /// The cell a student is counted in, or [`OTHER`] when one of their values is outside a
     /// domain without fallback. `general` is `AttributeDomains::place` of the same student; a
     /// per-rule or per-standard value of the student's takes precedence over it.
-    pub fn locate(&self, student: &StudentRecord, general: &[Placement]) -> Result<u32, MissingValue> {
+    pub fn locate(
+        &self,
+        student: &StudentRecord,
+        general: &[Placement],
+    ) -> Result<u32, MissingValue> {
         let mut index = 0u32;
         let mut outside = false;
         for (slot, stride) in self.slots.iter().zip(&self.strides) {
-            let own = self.per.as_ref().and_then(|(s, item)| student.per_value(*s, item, slot.domain.name()));
+            let own = self
+                .per
+                .as_ref()
+                .and_then(|(s, item)| student.per_value(*s, item, slot.domain.name()));
             let placement = match own {
                 Some(value) => slot.domain.place(Some(value)),
-                None => general.get(slot.index).copied().unwrap_or(Placement::Missing),
+                None => general
+                    .get(slot.index)
+                    .copied()
+                    .unwrap_or(Placement::Missing),
             };
             match placement {
                 Placement::At(i) => index += i * stride,
                 Placement::Outside => outside = true,
-                Placement::Missing => return Err(MissingValue { attribute: slot.domain.name().to_string() }),
+                Placement::Missing => {
+                    return Err(MissingValue {
+                        attribute: slot.domain.name().to_string(),
+                    })
+                }
             }
         }
         Ok(if outside { OTHER } else { index })

@@ -42,7 +42,11 @@ suppress = false
         values.join(", "),
         1.0 / (2.0 * 9.0)
     );
-    ReleasePolicy::load(&PolicySource { name: "noise.toml".into(), text }).unwrap_or_else(|e| panic!("{e:#?}"))
+    ReleasePolicy::load(&PolicySource {
+        name: "noise.toml".into(),
+        text,
+    })
+    .unwrap_or_else(|e| panic!("{e:#?}"))
 }
 
 /// Noise samples from `RELEASES` releases of fixed data (cell i holds i % 7 students), and the σ
@@ -51,12 +55,12 @@ fn noise_samples() -> (Vec<i64>, f64) {
     let policy = noise_policy();
     let mut students = Vec::new();
     let mut truth = vec![0i64; CELLS + 1];
-    for cell in 0..CELLS {
+    for (cell, count) in truth.iter_mut().enumerate().take(CELLS) {
         for k in 0..cell % 7 {
             let mut s = StudentRecord::new(format!("{cell}-{k}"));
             s.set("v", format!("c{cell:03}"));
             students.push(s);
-            truth[cell] += 1;
+            *count += 1;
         }
     }
     for k in 0..5 {
@@ -65,7 +69,10 @@ fn noise_samples() -> (Vec<i64>, f64) {
         students.push(s);
         truth[CELLS] += 1;
     }
-    let inputs = ReleaseInputs { partitions: public(&[], &[]), students };
+    let inputs = ReleaseInputs {
+        partitions: public(&[], &[]),
+        students,
+    };
     let mut samples = Vec::new();
     let mut sigma = None;
     for _ in 0..RELEASES {
@@ -84,13 +91,21 @@ fn noise_samples() -> (Vec<i64>, f64) {
 /// CDF of the discrete Gaussian with scale σ (P[X = k] ∝ exp(−k²/2σ²)) at −K..=K.
 fn discrete_gaussian_cdf(sigma: f64) -> (i64, Vec<f64>) {
     let k = (40.0 * sigma).ceil() as i64 + 1;
-    let weights: Vec<f64> = (-k..=k).map(|x| (-((x * x) as f64) / (2.0 * sigma * sigma)).exp()).collect();
+    let weights: Vec<f64> = (-k..=k)
+        .map(|x| (-((x * x) as f64) / (2.0 * sigma * sigma)).exp())
+        .collect();
     let total: f64 = weights.iter().sum();
     let mut acc = 0.0;
-    (-k, weights.iter().map(|w| {
-        acc += w / total;
-        acc
-    }).collect())
+    (
+        -k,
+        weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect(),
+    )
 }
 
 /// Kolmogorov–Smirnov distance between the samples and the discrete Gaussian(σ), and the DKW
@@ -101,7 +116,10 @@ fn ks_test(samples: &[i64], sigma: f64) -> (f64, f64) {
     sorted.sort_unstable();
     let n = sorted.len() as f64;
     let (lo, cdf) = discrete_gaussian_cdf(sigma);
-    assert!(sorted[0] >= lo && sorted[sorted.len() - 1] < lo + cdf.len() as i64, "samples beyond 40σ");
+    assert!(
+        sorted[0] >= lo && sorted[sorted.len() - 1] < lo + cdf.len() as i64,
+        "samples beyond 40σ"
+    );
     let mut below = 0usize;
     let mut distance: f64 = 0.0;
     for (i, f) in cdf.iter().enumerate() {
@@ -119,9 +137,15 @@ fn released_noise_is_the_declared_discrete_gaussian() {
     let (samples, sigma) = noise_samples();
     assert!((sigma - 3.0).abs() < 1e-3, "σ = {sigma}");
     let (d, critical) = ks_test(&samples, sigma);
-    assert!(d <= critical, "KS distance {d:.4} > {critical:.4} at α = {ALPHA}: noise does not match σ = {sigma}");
+    assert!(
+        d <= critical,
+        "KS distance {d:.4} > {critical:.4} at α = {ALPHA}: noise does not match σ = {sigma}"
+    );
     let mean = samples.iter().sum::<i64>() as f64 / samples.len() as f64;
-    assert!(mean.abs() < 6.0 * sigma / (samples.len() as f64).sqrt(), "mean {mean}");
+    assert!(
+        mean.abs() < 6.0 * sigma / (samples.len() as f64).sqrt(),
+        "mean {mean}"
+    );
 }
 
 #[test]

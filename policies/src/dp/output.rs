@@ -18,7 +18,11 @@ pub struct NoisyTables {
 impl NoisyTables {
     /// Number of released cells (suppressed ones included).
     pub fn cell_count(&self) -> usize {
-        self.tables.iter().flat_map(|t| &t.partitions).map(|p| p.cells.len()).sum()
+        self.tables
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| p.cells.len())
+            .sum()
     }
 }
 

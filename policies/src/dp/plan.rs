@@ -25,7 +25,9 @@ use opendp::transformations::make_count_by_categories;
 
 use super::inputs::{PublicPartitions, StudentRecord};
 use super::layout::{AttributeDomains, PartitionLayout, OTHER};
-use super::output::{CellKey, CellValue, NoisyTables, ReleasedCell, ReleasedPartition, ReleasedTable};
+use super::output::{
+    CellKey, CellValue, NoisyTables, ReleasedCell, ReleasedPartition, ReleasedTable,
+};
 use super::ReleaseError;
 use crate::release_policy::{PartitionSource, ReleasePolicy, TableSpec};
 
@@ -61,25 +63,40 @@ pub struct ReleasePlan {
     rho: f64,
     min_cell: u32,
     attributes: AttributeDomains,
-    public: PublicPartitions,
+    /// The public rules and standards, to refuse per-item values for anything else.
+    public: [(PartitionSource, HashSet<String>); 2],
 }
 
 fn opendp(context: impl Into<String>) -> impl FnOnce(opendp::error::Error) -> ReleaseError {
     let context = context.into();
-    move |e| ReleaseError::OpenDp { context, message: e.variant.to_string() + ": " + &e.message.unwrap_or_default() }
+    move |e| ReleaseError::OpenDp {
+        context,
+        message: e.variant.to_string() + ": " + &e.message.unwrap_or_default(),
+    }
 }
 
 /// Builds the release measurement for `policy` and the public rule/standard lists. Fails on a bad
 /// or over-long list, or when no table has anything to release.
-pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result<ReleasePlan, ReleaseError> {
+pub fn plan_release(
+    policy: &ReleasePolicy,
+    public: &PublicPartitions,
+) -> Result<ReleasePlan, ReleaseError> {
     for source in [PartitionSource::Rule, PartitionSource::Standard] {
         let mut seen = HashSet::new();
         for item in public.items(source) {
             if let Some(reason) = PublicPartitions::bad_item(item) {
-                return Err(ReleaseError::BadPartitionItem { list: source, item: item.clone(), reason });
+                return Err(ReleaseError::BadPartitionItem {
+                    list: source,
+                    item: item.clone(),
+                    reason,
+                });
             }
             if !seen.insert(item) {
-                return Err(ReleaseError::BadPartitionItem { list: source, item: item.clone(), reason: "is listed twice" });
+                return Err(ReleaseError::BadPartitionItem {
+                    list: source,
+                    item: item.clone(),
+                    reason: "is listed twice",
+                });
             }
         }
     }
@@ -109,7 +126,8 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
             for layout in layouts {
                 let column = partitions.len();
                 let context = format!("table {} {}", spec.id, layout.describe());
-                let (m, planned) = partition_measurement(column, layout, target).map_err(opendp(context))?;
+                let (m, planned) =
+                    partition_measurement(column, layout, target).map_err(opendp(context))?;
                 measurements.push(m);
                 partitions.push(planned);
             }
@@ -117,12 +135,19 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
         let rho = if measurements.is_empty() {
             0.0
         } else {
-            let composed = make_composition(measurements).map_err(opendp(format!("table {}", spec.id)))?;
-            let rho = composed.map(&1).map_err(opendp(format!("table {}", spec.id)))?;
+            let composed =
+                make_composition(measurements).map_err(opendp(format!("table {}", spec.id)))?;
+            let rho = composed
+                .map(&1)
+                .map_err(opendp(format!("table {}", spec.id)))?;
             table_measurements.push(composed);
             rho
         };
-        tables.push(PlannedTable { spec: spec.clone(), partitions: first..partitions.len(), rho });
+        tables.push(PlannedTable {
+            spec: spec.clone(),
+            partitions: first..partitions.len(),
+            rho,
+        });
     }
     if table_measurements.is_empty() {
         return Err(ReleaseError::NothingToRelease);
@@ -130,7 +155,16 @@ pub fn plan_release(policy: &ReleasePolicy, public: &PublicPartitions) -> Result
     let measurement = make_composition(table_measurements).map_err(opendp("release"))?;
     let rho = measurement.map(&1).map_err(opendp("release"))?;
 
-    Ok(ReleasePlan { tables, partitions, measurement, rho, min_cell: policy.min_cell(), attributes, public: public.clone() })
+    Ok(ReleasePlan {
+        tables,
+        partitions,
+        measurement,
+        rho,
+        min_cell: policy.min_cell(),
+        attributes,
+        public: [PartitionSource::Rule, PartitionSource::Standard]
+            .map(|s| (s, public.items(s).iter().cloned().collect())),
+    })
 }
 
 /// `select column` ≫ count by categories ≫ discrete Gaussian, with σ calibrated so that the
@@ -148,7 +182,11 @@ fn partition_measurement(
         SymmetricDistance,
         VectorDomain::new(AtomDomain::<u32>::default()),
         SymmetricDistance,
-        Function::new(move |rows: &Vec<Vec<u32>>| rows.iter().map(|r| r.get(column).copied().unwrap_or(OTHER)).collect()),
+        Function::new(move |rows: &Vec<Vec<u32>>| {
+            rows.iter()
+                .map(|r| r.get(column).copied().unwrap_or(OTHER))
+                .collect()
+        }),
         StabilityMap::new_from_constant(1),
     )?;
     let count = make_count_by_categories::<L2Distance<i64>, u32, i64>(
@@ -170,12 +208,21 @@ fn partition_measurement(
         let m = make_chain_mt(&noise, &counted)?;
         let rho = m.map(&1)?;
         if rho <= rho_target {
-            let planned = PlannedPartition { layout, sigma, rho, l2_sensitivity: sensitivity as f64 };
+            let planned = PlannedPartition {
+                layout,
+                sigma,
+                rho,
+                l2_sensitivity: sensitivity as f64,
+            };
             return Ok((m, planned));
         }
         sigma *= 1.0 + 1e-9;
     }
-    Err(err!(FailedMap, "could not calibrate σ for ρ {}", rho_target))
+    Err(err!(
+        FailedMap,
+        "could not calibrate σ for ρ {}",
+        rho_target
+    ))
 }
 
 impl ReleasePlan {
@@ -186,24 +233,37 @@ impl ReleasePlan {
 
     /// Number of cells the release will contain ("other" cells included).
     pub fn cell_count(&self) -> usize {
-        self.partitions.iter().map(|p| p.layout.cells as usize + 1).sum()
+        self.partitions
+            .iter()
+            .map(|p| p.layout.cells as usize + 1)
+            .sum()
     }
 
     /// ρ per table id, for the ledger and reports.
     pub fn table_rhos(&self) -> Vec<(String, f64)> {
-        self.tables.iter().map(|t| (t.spec.id.clone(), t.rho)).collect()
+        self.tables
+            .iter()
+            .map(|t| (t.spec.id.clone(), t.rho))
+            .collect()
     }
 
     /// Runs the measurement on the students: the one and only draw of noise for this plan (the
     /// plan is consumed, so the same release cannot be noised twice for one ledger entry).
     pub fn compute(self, students: &[StudentRecord]) -> Result<NoisyTables, ReleaseError> {
         let rows = self.rows(students)?;
-        let noisy = self.measurement.invoke(&rows).map_err(opendp("running the release"))?;
+        let noisy = self
+            .measurement
+            .invoke(&rows)
+            .map_err(opendp("running the release"))?;
         let mut noisy = noisy.into_iter();
         let mut out = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
             let parts = &self.partitions[table.partitions.clone()];
-            let counts = if parts.is_empty() { Vec::new() } else { noisy.next().unwrap_or_default() };
+            let counts = if parts.is_empty() {
+                Vec::new()
+            } else {
+                noisy.next().unwrap_or_default()
+            };
             if counts.len() != parts.len() {
                 return Err(ReleaseError::OpenDp {
                     context: format!("table {}", table.spec.id),
@@ -211,8 +271,16 @@ impl ReleasePlan {
                 });
             }
             let threshold = table.spec.suppress.then_some(self.min_cell);
-            let partitions = parts.iter().zip(counts).map(|(p, values)| released_partition(p, values, threshold)).collect();
-            let l2_sensitivity = parts.iter().map(|p| p.l2_sensitivity * p.l2_sensitivity).sum::<f64>().sqrt();
+            let partitions = parts
+                .iter()
+                .zip(counts)
+                .map(|(p, values)| released_partition(p, values, threshold))
+                .collect();
+            let l2_sensitivity = parts
+                .iter()
+                .map(|p| p.l2_sensitivity * p.l2_sensitivity)
+                .sum::<f64>()
+                .sqrt();
             out.push(ReleasedTable {
                 id: table.spec.id.clone(),
                 measure: table.spec.measure,
@@ -225,7 +293,10 @@ impl ReleasePlan {
                 partitions,
             });
         }
-        Ok(NoisyTables { rho: self.rho, tables: out })
+        Ok(NoisyTables {
+            rho: self.rho,
+            tables: out,
+        })
     }
 
     /// One row per student: the student's cell in every partition, checked against the policy.
@@ -236,26 +307,40 @@ impl ReleasePlan {
             if !seen.insert(s.student.as_str()) {
                 return Err(ReleaseError::DuplicateStudent { index });
             }
-            let mut named = s.attributes.keys().chain(s.per_rule.values().chain(s.per_standard.values()).flat_map(|m| m.keys()));
+            let mut named = s.attributes.keys().chain(
+                s.per_rule
+                    .values()
+                    .chain(s.per_standard.values())
+                    .flat_map(|m| m.keys()),
+            );
             if let Some(attribute) = named.find(|a| !self.attributes.contains(a)) {
-                return Err(ReleaseError::UnknownAttribute { index, attribute: attribute.clone() });
+                return Err(ReleaseError::UnknownAttribute {
+                    index,
+                    attribute: attribute.clone(),
+                });
             }
-            for source in [PartitionSource::Rule, PartitionSource::Standard] {
-                let public = self.public.items(source);
-                if let Some(item) = s.per(source).keys().find(|k| !public.contains(k)) {
-                    return Err(ReleaseError::UnknownItem { index, list: source, item: item.clone() });
+            for (source, public) in &self.public {
+                if let Some(item) = s.per(*source).keys().find(|k| !public.contains(*k)) {
+                    return Err(ReleaseError::UnknownItem {
+                        index,
+                        list: *source,
+                        item: item.clone(),
+                    });
                 }
             }
             let general = self.attributes.place(s);
             let mut row = Vec::with_capacity(self.partitions.len());
-            for (t, table) in self.tables.iter().enumerate() {
+            for table in &self.tables {
                 for p in &self.partitions[table.partitions.clone()] {
-                    let cell = p.layout.locate(s, &general).map_err(|m| ReleaseError::MissingValue {
-                        index,
-                        table: self.tables[t].spec.id.clone(),
-                        partition: p.layout.describe(),
-                        attribute: m.attribute,
-                    })?;
+                    let cell =
+                        p.layout
+                            .locate(s, &general)
+                            .map_err(|m| ReleaseError::MissingValue {
+                                index,
+                                table: table.spec.id.clone(),
+                                partition: p.layout.describe(),
+                                attribute: m.attribute,
+                            })?;
                     row.push(cell);
                 }
             }
@@ -267,8 +352,17 @@ impl ReleasePlan {
 
 /// Pairs each public key with its noisy count (OpenDP's extra last category is "other") and
 /// suppresses on the noisy value — post-processing, which costs no privacy.
-fn released_partition(p: &PlannedPartition, values: Vec<i64>, threshold: Option<u32>) -> ReleasedPartition {
-    let keys = p.layout.keys().into_iter().map(CellKey::Cell).chain(std::iter::once(CellKey::Other));
+fn released_partition(
+    p: &PlannedPartition,
+    values: Vec<i64>,
+    threshold: Option<u32>,
+) -> ReleasedPartition {
+    let keys = p
+        .layout
+        .keys()
+        .into_iter()
+        .map(CellKey::Cell)
+        .chain(std::iter::once(CellKey::Other));
     let cells = keys
         .zip(values)
         .map(|(key, v)| {
@@ -276,7 +370,11 @@ fn released_partition(p: &PlannedPartition, values: Vec<i64>, threshold: Option<
                 Some(min) if v < i64::from(min) => CellValue::Suppressed,
                 _ => CellValue::Noisy(v),
             };
-            ReleasedCell { key, value, sigma: p.sigma }
+            ReleasedCell {
+                key,
+                value,
+                sigma: p.sigma,
+            }
         })
         .collect();
     ReleasedPartition {

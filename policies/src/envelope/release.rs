@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::dp::{NoisyTables, ReleasedTable};
+use std::collections::HashSet;
+
+use crate::dp::{CellKey, CellValue, NoisyTables, ReleasedTable};
 use crate::policy_file::PolicyHash;
-use crate::release_policy::{Period, ReleasePolicy};
+use crate::release_policy::{Domain, Period, ReleasePolicy, SUBGROUP};
 
 /// Version of the payload format; the aggregator refuses others.
 pub const RELEASE_FORMAT: u32 = 1;
@@ -32,11 +34,15 @@ impl FromStr for NodeId {
     fn from_str(s: &str) -> Result<NodeId, String> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if ok {
             Ok(NodeId(s.to_string()))
         } else {
-            Err(format!("node id \"{}\": use 1 to 64 letters, digits, . _ or -", s.escape_debug()))
+            Err(format!(
+                "node id \"{}\": use 1 to 64 letters, digits, . _ or -",
+                s.escape_debug()
+            ))
         }
     }
 }
@@ -104,17 +110,142 @@ impl Release {
 
     /// Number of cells (suppressed ones included).
     pub fn cell_count(&self) -> usize {
-        self.tables.iter().flat_map(|t| &t.partitions).map(|p| p.cells.len()).sum()
+        self.tables
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| p.cells.len())
+            .sum()
+    }
+
+    /// The aggregator's check that a (signature-verified) release is what `policy` allows: same
+    /// policy hash, ρ within the period budget and each table's share, known tables, and in every
+    /// partition exactly the public cells (each once, plus "other") with a positive σ.
+    pub fn conforms_to(&self, policy: &ReleasePolicy) -> Result<(), String> {
+        if &self.policy_hash != policy.hash() {
+            return Err(format!(
+                "policy hash {} is not the policy in force ({})",
+                self.policy_hash,
+                policy.hash()
+            ));
+        }
+        let within =
+            |rho: f64, limit: f64| rho.is_finite() && rho >= 0.0 && rho <= limit * (1.0 + 1e-9);
+        if !within(self.rho_spent, policy.budget().period_rho) {
+            return Err(format!(
+                "rho_spent {} exceeds the period budget {}",
+                self.rho_spent,
+                policy.budget().period_rho
+            ));
+        }
+        let mut seen = HashSet::new();
+        for t in &self.tables {
+            let spec = policy
+                .table(&t.id)
+                .ok_or_else(|| format!("table {}: not in the policy", t.id))?;
+            if !seen.insert(t.id.as_str()) {
+                return Err(format!("table {}: appears twice", t.id));
+            }
+            if t.dimensions != spec.dimensions || t.per != spec.per || t.measure != spec.measure {
+                return Err(format!(
+                    "table {}: dimensions, per or measure differ from the policy",
+                    t.id
+                ));
+            }
+            if !within(t.rho, spec.rho) {
+                return Err(format!(
+                    "table {}: rho {} exceeds its share {}",
+                    t.id, t.rho, spec.rho
+                ));
+            }
+            for (i, part) in t.partitions.iter().enumerate() {
+                check_partition(policy, t, i)
+                    .map_err(|e| format!("table {} partition {i}: {e}", t.id))?;
+                if part.per.is_some() != spec.per.is_some() {
+                    return Err(format!(
+                        "table {} partition {i}: per item does not match the policy",
+                        t.id
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
+/// Every cell of a partition is a distinct public key, all of them are present, σ is positive,
+/// and suppression matches the table.
+fn check_partition(policy: &ReleasePolicy, t: &ReleasedTable, i: usize) -> Result<(), String> {
+    let part = &t.partitions[i];
+    let family = match (&part.subgroup, t.dimensions.iter().any(|d| d == SUBGROUP)) {
+        (Some(f), true) => Some(
+            policy
+                .subgroups()
+                .iter()
+                .find(|s| s.name() == f)
+                .ok_or(format!("unknown subgroup family {f}"))?,
+        ),
+        (None, false) => None,
+        _ => return Err("subgroup family does not match the table".into()),
+    };
+    let domains: Vec<&Domain> = t
+        .dimensions
+        .iter()
+        .map(|d| {
+            if d == SUBGROUP {
+                family
+            } else {
+                policy.domain(d)
+            }
+        })
+        .collect::<Option<_>>()
+        .ok_or("a dimension has no domain")?;
+    let expected: usize = domains.iter().map(|d| d.labels().len()).product::<usize>() + 1;
+    let mut keys = HashSet::new();
+    for c in &part.cells {
+        if let CellKey::Cell(labels) = &c.key {
+            let public = labels.len() == domains.len()
+                && labels
+                    .iter()
+                    .zip(&domains)
+                    .all(|(l, d)| d.labels().contains(l));
+            if !public {
+                return Err(format!("cell key {labels:?} is not in the public domain"));
+            }
+        }
+        if !keys.insert(&c.key) {
+            return Err("a cell key appears twice".into());
+        }
+        if !(c.sigma.is_finite() && c.sigma > 0.0) {
+            return Err(format!("sigma {} is not positive", c.sigma));
+        }
+        if let (None, CellValue::Suppressed) = (t.suppressed_below, c.value) {
+            return Err("a cell is suppressed in a table that does not suppress".into());
+        }
+        if let (Some(min), CellValue::Noisy(v)) = (t.suppressed_below, c.value) {
+            if v < i64::from(min) {
+                return Err(format!(
+                    "value {v} is below the suppression threshold {min}"
+                ));
+            }
+        }
+    }
+    if keys.len() != expected {
+        return Err(format!("{} cells, expected {expected}", keys.len()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn node_ids() {
-        assert_eq!("school-042".parse::<NodeId>().unwrap().as_str(), "school-042");
+        assert_eq!(
+            "school-042".parse::<NodeId>().unwrap().as_str(),
+            "school-042"
+        );
         assert!("".parse::<NodeId>().is_err());
         assert!("a b".parse::<NodeId>().is_err());
         assert!("x".repeat(65).parse::<NodeId>().is_err());

@@ -7,7 +7,9 @@ use std::time::Instant;
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
-use crate::dp::{compute_release, plan_release, CellKey, PublicPartitions, ReleaseInputs, StudentRecord};
+use crate::dp::{
+    compute_release, plan_release, CellKey, PublicPartitions, ReleaseInputs, StudentRecord,
+};
 use crate::release_policy::{PartitionSource, ReleasePolicy, SUBGROUP};
 
 struct Keys {
@@ -16,7 +18,10 @@ struct Keys {
 }
 
 fn keys() -> Keys {
-    Keys { node: SigningKey::generate(&mut rand::rngs::OsRng), identity: age::x25519::Identity::generate() }
+    Keys {
+        node: SigningKey::generate(&mut rand::rngs::OsRng),
+        identity: age::x25519::Identity::generate(),
+    }
 }
 
 fn node(id: &str) -> NodeId {
@@ -28,14 +33,31 @@ fn student(i: usize) -> StudentRecord {
     s.set("grade", ["06", "07", "08"][i % 3])
         .set("tier", (i % 4).to_string())
         .set("sex", ["female", "male"][i % 2])
-        .set("race_ethnicity", ["asian", "white", "hispanic_latino", "black_african_american"][i % 4])
-        .set("attendance_band", ["satisfactory", "at_risk", "moderate", "severe"][i % 4])
+        .set(
+            "race_ethnicity",
+            [
+                "asian",
+                "white",
+                "hispanic_latino",
+                "black_african_american",
+            ][i % 4],
+        )
+        .set(
+            "attendance_band",
+            ["satisfactory", "at_risk", "moderate", "severe"][i % 4],
+        )
         .set("outcome_level", ((i % 4) + 1).to_string())
         .set("intervention_type", ["none", "tutoring"][i % 2])
         .set("intervention_outcome", ["none", "ongoing"][i % 2])
-        .set("attendance_rate_bin", format!("{:.3}", 0.7 + (i % 30) as f64 / 100.0))
+        .set(
+            "attendance_rate_bin",
+            format!("{:.3}", 0.7 + (i % 30) as f64 / 100.0),
+        )
         .set("absences_14d_bin", (i % 9).to_string())
-        .set("focus_mastery_min_bin", format!("{:.2}", (i % 100) as f64 / 100.0));
+        .set(
+            "focus_mastery_min_bin",
+            format!("{:.2}", (i % 100) as f64 / 100.0),
+        );
     s
 }
 
@@ -48,26 +70,47 @@ fn inputs(rules: usize, standards: usize, students: usize) -> ReleaseInputs {
         .map(|i| {
             let mut s = student(i);
             for r in &partitions.rules {
-                s.set_for(PartitionSource::Rule, r, "flagged", if i % 5 == 0 { "yes" } else { "no" });
+                s.set_for(
+                    PartitionSource::Rule,
+                    r,
+                    "flagged",
+                    if i % 5 == 0 { "yes" } else { "no" },
+                );
             }
             for st in &partitions.standards {
-                s.set_for(PartitionSource::Standard, st, "mastery_band", format!("{:.2}", (i % 97) as f64 / 97.0));
+                s.set_for(
+                    PartitionSource::Standard,
+                    st,
+                    "mastery_band",
+                    format!("{:.2}", (i % 97) as f64 / 97.0),
+                );
             }
             s
         })
         .collect();
-    ReleaseInputs { partitions, students }
+    ReleaseInputs {
+        partitions,
+        students,
+    }
 }
 
 fn release(policy: &ReleasePolicy, node_id: &str, inputs: &ReleaseInputs) -> Release {
     let tables = compute_release(policy, inputs).unwrap();
     let period = policy.period_containing(NaiveDate::from_ymd_opt(2026, 10, 12).expect("date"));
-    let at = Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0).single().expect("time");
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 1, 2, 0, 0)
+        .single()
+        .expect("time");
     Release::new(node(node_id), 7, period, policy, tables, at)
 }
 
 /// Seals an arbitrary payload, as an attacker holding the aggregator's (public) recipient could.
-fn seal_raw(node_id: &str, payload: &[u8], signature: &Signature, recipient: &age::x25519::Recipient) -> Vec<u8> {
+fn seal_raw(
+    node_id: &str,
+    payload: &[u8],
+    signature: &Signature,
+    recipient: &age::x25519::Recipient,
+) -> Vec<u8> {
     let envelope = SignedEnvelope {
         node_id: node_id.into(),
         payload: BASE64.encode(payload),
@@ -87,7 +130,10 @@ fn seal_then_open_round_trips() {
     let (policy, r, k) = small();
     let bytes = seal(&r, &k.node, &k.identity.to_public()).unwrap();
     let public = k.node.verifying_key();
-    let opened = open(&bytes, &k.identity, |id| (id.as_str() == "school-a").then_some(public)).unwrap();
+    let opened = open(&bytes, &k.identity, |id| {
+        (id.as_str() == "school-a").then_some(public)
+    })
+    .unwrap();
     assert_eq!(opened, r);
     assert_eq!(opened.policy_hash, *policy.hash());
     assert_eq!(opened.period.label, "2026-10");
@@ -99,7 +145,10 @@ fn not_age() {
     let k = keys();
     let err = open(b"{\"node_id\": \"school-a\"}", &k.identity, |_| None).unwrap_err();
     assert!(matches!(err, EnvelopeError::NotAge), "{err}");
-    assert!(matches!(open(&[], &k.identity, |_| None), Err(EnvelopeError::NotAge)));
+    assert!(matches!(
+        open(&[], &k.identity, |_| None),
+        Err(EnvelopeError::NotAge)
+    ));
 }
 
 #[test]
@@ -121,7 +170,10 @@ fn garbled_ciphertext() {
     flipped[last] ^= 0x40;
     let err = open(&flipped, &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
     assert!(matches!(err, EnvelopeError::Garbled(_)), "{err}");
-    let err = open(&bytes[..bytes.len() / 2], &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
+    let err = open(&bytes[..bytes.len() / 2], &k.identity, |_| {
+        Some(k.node.verifying_key())
+    })
+    .unwrap_err();
     assert!(matches!(err, EnvelopeError::Garbled(_)), "{err}");
 }
 
@@ -140,18 +192,29 @@ fn bad_signature() {
     // Signed by a key the aggregator does not have for this node.
     let bytes = seal(&r, &keys().node, &recipient).unwrap();
     let err = open(&bytes, &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
-    assert_eq!(err.to_string(), "signature check failed for node \"school-a\"");
+    assert_eq!(
+        err.to_string(),
+        "signature check failed for node \"school-a\""
+    );
     // A payload changed after signing.
     let payload = serde_json::to_vec(&r).unwrap();
     let signature = k.node.sign(&signed_message(&payload));
     let mut changed = r.clone();
     changed.rho_spent = 0.0;
-    let bytes = seal_raw("school-a", &serde_json::to_vec(&changed).unwrap(), &signature, &recipient);
+    let bytes = seal_raw(
+        "school-a",
+        &serde_json::to_vec(&changed).unwrap(),
+        &signature,
+        &recipient,
+    );
     let err = open(&bytes, &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
     assert!(matches!(err, EnvelopeError::BadSignature(_)), "{err}");
     // The raw payload signed without the context prefix.
     let bytes = seal_raw("school-a", &payload, &k.node.sign(&payload), &recipient);
-    assert!(matches!(open(&bytes, &k.identity, |_| Some(k.node.verifying_key())), Err(EnvelopeError::BadSignature(_))));
+    assert!(matches!(
+        open(&bytes, &k.identity, |_| Some(k.node.verifying_key())),
+        Err(EnvelopeError::BadSignature(_))
+    ));
 }
 
 #[test]
@@ -160,22 +223,48 @@ fn malformed_envelope() {
     let recipient = k.identity.to_public();
     let lookup = |_: &NodeId| Some(k.node.verifying_key());
     let bytes = age::encrypt(&recipient, b"not json").unwrap();
-    assert!(matches!(open(&bytes, &k.identity, lookup), Err(EnvelopeError::Malformed(_))));
-    let bytes = age::encrypt(&recipient, br#"{"node_id":"a b","payload":"","signature":""}"#).unwrap();
+    assert!(matches!(
+        open(&bytes, &k.identity, lookup),
+        Err(EnvelopeError::Malformed(_))
+    ));
+    let bytes = age::encrypt(
+        &recipient,
+        br#"{"node_id":"a b","payload":"","signature":""}"#,
+    )
+    .unwrap();
     let err = open(&bytes, &k.identity, lookup).unwrap_err();
     assert!(err.to_string().contains("node id \"a b\""), "{err}");
-    let bytes = age::encrypt(&recipient, br#"{"node_id":"a","payload":"AA==","signature":"AA=="}"#).unwrap();
+    let bytes = age::encrypt(
+        &recipient,
+        br#"{"node_id":"a","payload":"AA==","signature":"AA=="}"#,
+    )
+    .unwrap();
     let err = open(&bytes, &k.identity, lookup).unwrap_err();
-    assert_eq!(err.to_string(), "decrypted envelope is malformed: signature is 1 bytes, expected 64");
-    let bytes = age::encrypt(&recipient, br#"{"node_id":"a","payload":"!!","signature":"AA=="}"#).unwrap();
-    assert!(open(&bytes, &k.identity, lookup).unwrap_err().to_string().starts_with("decrypted envelope is malformed: payload:"));
+    assert_eq!(
+        err.to_string(),
+        "decrypted envelope is malformed: signature is 1 bytes, expected 64"
+    );
+    let bytes = age::encrypt(
+        &recipient,
+        br#"{"node_id":"a","payload":"!!","signature":"AA=="}"#,
+    )
+    .unwrap();
+    assert!(open(&bytes, &k.identity, lookup)
+        .unwrap_err()
+        .to_string()
+        .starts_with("decrypted envelope is malformed: payload:"));
 }
 
 #[test]
 fn malformed_payload_signed_by_the_right_key() {
     let k = keys();
     let payload = br#"{"format": 1, "node_id": "school-a"}"#;
-    let bytes = seal_raw("school-a", payload, &k.node.sign(&signed_message(payload)), &k.identity.to_public());
+    let bytes = seal_raw(
+        "school-a",
+        payload,
+        &k.node.sign(&signed_message(payload)),
+        &k.identity.to_public(),
+    );
     let err = open(&bytes, &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
     assert!(matches!(err, EnvelopeError::MalformedPayload(_)), "{err}");
 }
@@ -186,9 +275,17 @@ fn payload_node_must_match_the_envelope() {
     let mut other = r.clone();
     other.node_id = node("school-b");
     let payload = serde_json::to_vec(&other).unwrap();
-    let bytes = seal_raw("school-a", &payload, &k.node.sign(&signed_message(&payload)), &k.identity.to_public());
+    let bytes = seal_raw(
+        "school-a",
+        &payload,
+        &k.node.sign(&signed_message(&payload)),
+        &k.identity.to_public(),
+    );
     let err = open(&bytes, &k.identity, |_| Some(k.node.verifying_key())).unwrap_err();
-    assert_eq!(err.to_string(), "envelope is from node \"school-a\" but its payload says \"school-b\"");
+    assert_eq!(
+        err.to_string(),
+        "envelope is from node \"school-a\" but its payload says \"school-b\""
+    );
 }
 
 #[test]
@@ -204,21 +301,87 @@ fn other_formats_are_refused() {
 fn nothing_in_the_payload_identifies_a_student() {
     let (policy, r, _) = small();
     let json = serde_json::to_string(&r).unwrap();
-    assert!(!json.contains("student-secret"), "student ids must not leave the node");
+    assert!(
+        !json.contains("student-secret"),
+        "student ids must not leave the node"
+    );
     // Every cell key label comes from the policy's public domains.
     for t in &r.tables {
         for part in &t.partitions {
-            let family = part.subgroup.as_deref().and_then(|f| policy.subgroups().iter().find(|s| s.name() == f));
+            let family = part
+                .subgroup
+                .as_deref()
+                .and_then(|f| policy.subgroups().iter().find(|s| s.name() == f));
             for c in &part.cells {
-                let CellKey::Cell(labels) = &c.key else { continue };
+                let CellKey::Cell(labels) = &c.key else {
+                    continue;
+                };
                 for (dim, label) in t.dimensions.iter().zip(labels) {
-                    let domain = if dim == SUBGROUP { family } else { policy.domain(dim) };
-                    let public: HashSet<&String> = domain.expect("dimension has a domain").labels().iter().collect();
-                    assert!(public.contains(label), "table {} dimension {dim}: {label}", t.id);
+                    let domain = if dim == SUBGROUP {
+                        family
+                    } else {
+                        policy.domain(dim)
+                    };
+                    let public: HashSet<&String> = domain
+                        .expect("dimension has a domain")
+                        .labels()
+                        .iter()
+                        .collect();
+                    assert!(
+                        public.contains(label),
+                        "table {} dimension {dim}: {label}",
+                        t.id
+                    );
                 }
             }
         }
     }
+}
+
+#[test]
+fn the_aggregator_can_check_a_release_against_the_policy() {
+    let (policy, r, _) = small();
+    assert_eq!(r.conforms_to(&policy), Ok(()));
+    let other = ReleasePolicy::load(&crate::PolicySource::builtin(
+        "release.toml",
+        &crate::release_policy::DEFAULT_RELEASE_POLICY.replace("min_cell = 10", "min_cell = 5"),
+    ))
+    .unwrap();
+    assert!(r
+        .conforms_to(&other)
+        .unwrap_err()
+        .starts_with("policy hash "));
+    let mut bad = r.clone();
+    bad.rho_spent = 0.2;
+    assert_eq!(
+        bad.conforms_to(&policy).unwrap_err(),
+        "rho_spent 0.2 exceeds the period budget 0.05"
+    );
+    let mut bad = r.clone();
+    bad.tables[0].partitions[0].cells.pop();
+    assert_eq!(
+        bad.conforms_to(&policy).unwrap_err(),
+        "table tiers partition 0: 128 cells, expected 129"
+    );
+    let mut bad = r.clone();
+    bad.tables[0].partitions[0].cells[0].key =
+        CellKey::Cell(vec!["0".into(), "06".into(), "student-secret-0001".into()]);
+    assert!(bad
+        .conforms_to(&policy)
+        .unwrap_err()
+        .contains("is not in the public domain"));
+    let mut bad = r.clone();
+    bad.tables[1].partitions[0].cells[0].value = crate::dp::CellValue::Suppressed;
+    assert!(bad
+        .conforms_to(&policy)
+        .unwrap_err()
+        .ends_with("a cell is suppressed in a table that does not suppress"));
+    let mut bad = r;
+    bad.tables[0].id = "extra".into();
+    assert_eq!(
+        bad.conforms_to(&policy).unwrap_err(),
+        "table extra: not in the policy"
+    );
 }
 
 /// The DESIGN bar: one release of ≥ 5,000 cells, DP + sign + encrypt, in ≤ 250 ms. Run with
@@ -226,7 +389,10 @@ fn nothing_in_the_payload_identifies_a_student() {
 #[test]
 #[ignore]
 fn release_timing() {
-    let policy = ReleasePolicy::builtin().unwrap();
+    // The default policy with room for 60 standards: 5,088 cells with 12 rules.
+    let text =
+        crate::release_policy::DEFAULT_RELEASE_POLICY.replace("max_per = 30", "max_per = 60");
+    let policy = ReleasePolicy::load(&crate::PolicySource::builtin("release.toml", &text)).unwrap();
     let inputs = inputs(12, 60, 2000);
     let k = keys();
     let recipient = k.identity.to_public();
@@ -244,6 +410,9 @@ fn release_timing() {
         assert!(!bytes.is_empty());
     }
     times.sort_by(f64::total_cmp);
-    println!("release_timing: cells={cells} students=2000 median_ms={:.1} min_ms={:.1}", times[3], times[0]);
+    println!(
+        "release_timing: cells={cells} students=2000 median_ms={:.1} min_ms={:.1}",
+        times[3], times[0]
+    );
     assert!(cells >= 5000, "{cells}");
 }

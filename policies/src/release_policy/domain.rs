@@ -21,7 +21,9 @@ pub enum Placement {
 pub enum DomainKind {
     Values,
     /// Bins `[-inf, e0)`, `[e0, e1)`, …, `[e_last, inf)`; edges strictly increasing.
-    Bins { edges: Vec<f64> },
+    Bins {
+        edges: Vec<f64>,
+    },
 }
 
 /// One public domain, e.g. `grade = 06, 07, 08 + fallback other`.
@@ -49,13 +51,29 @@ impl Domain {
         Domain::build(name, DomainKind::Bins { edges }, labels, fallback)
     }
 
-    fn build(name: &str, kind: DomainKind, mut labels: Vec<String>, fallback: Option<String>) -> Domain {
+    fn build(
+        name: &str,
+        kind: DomainKind,
+        mut labels: Vec<String>,
+        fallback: Option<String>,
+    ) -> Domain {
         let fallback = fallback.map(|f| {
             labels.push(f);
             (labels.len() - 1) as u32
         });
-        let index = labels.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect();
-        Domain { name: name.to_string(), description: String::new(), kind, labels, fallback, index }
+        let index = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i as u32))
+            .collect();
+        Domain {
+            name: name.to_string(),
+            description: String::new(),
+            kind,
+            labels,
+            fallback,
+            index,
+        }
     }
 
     pub(crate) fn with_description(mut self, description: Option<String>) -> Domain {
@@ -127,15 +145,23 @@ fn bin_labels(edges: &[f64]) -> Vec<String> {
     let mut bounds = vec!["-inf".to_string()];
     bounds.extend(edges.iter().map(|e| e.to_string()));
     bounds.push("inf".to_string());
-    bounds.windows(2).map(|w| format!("[{},{})", w[0], w[1])).collect()
+    bounds
+        .windows(2)
+        .map(|w| format!("[{},{})", w[0], w[1]))
+        .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn grade() -> Domain {
-        Domain::values("grade", vec!["06".into(), "07".into(), "08".into()], Some("other".into()))
+        Domain::values(
+            "grade",
+            vec!["06".into(), "07".into(), "08".into()],
+            Some("other".into()),
+        )
     }
 
     #[test]
@@ -143,8 +169,16 @@ mod tests {
         let d = grade();
         assert_eq!(d.labels(), ["06", "07", "08", "other"]);
         assert_eq!(d.place(Some("07")), Placement::At(1));
-        assert_eq!(d.place(Some("09")), Placement::At(3), "outside values go to the fallback");
-        assert_eq!(d.place(None), Placement::At(3), "missing values go to the fallback");
+        assert_eq!(
+            d.place(Some("09")),
+            Placement::At(3),
+            "outside values go to the fallback"
+        );
+        assert_eq!(
+            d.place(None),
+            Placement::At(3),
+            "missing values go to the fallback"
+        );
         assert_eq!(d.place(Some("other")), Placement::At(3));
     }
 
@@ -161,7 +195,11 @@ mod tests {
         let d = Domain::bins("rate", vec![0.8, 0.9], Some("none".into()));
         assert_eq!(d.labels(), ["[-inf,0.8)", "[0.8,0.9)", "[0.9,inf)", "none"]);
         assert_eq!(d.place(Some("0.79")), Placement::At(0));
-        assert_eq!(d.place(Some("0.8")), Placement::At(1), "an edge belongs to the bin it opens");
+        assert_eq!(
+            d.place(Some("0.8")),
+            Placement::At(1),
+            "an edge belongs to the bin it opens"
+        );
         assert_eq!(d.place(Some(" 0.95 ")), Placement::At(2));
         assert_eq!(d.place(Some("-inf")), Placement::At(0));
         assert_eq!(d.place(Some("NaN")), Placement::At(3));

@@ -23,7 +23,9 @@ impl MonthDay {
         let month: u32 = m.parse().map_err(|_| bad())?;
         let day: u32 = d.parse().map_err(|_| bad())?;
         if (month, day) == (2, 29) {
-            return Err(format!("term start \"{s}\": 29 February does not occur every year"));
+            return Err(format!(
+                "term start \"{s}\": 29 February does not occur every year"
+            ));
         }
         // 2023 is not a leap year: every other valid month-day exists in it.
         NaiveDate::from_ymd_opt(2023, month, day).ok_or_else(bad)?;
@@ -122,11 +124,19 @@ fn term_containing(starts: &[MonthDay], date: NaiveDate) -> Period {
     // `pos >= 1` because the previous year's starts are all before `date`, and `pos < all.len()`
     // because the next year's starts are all after it.
     let (start, i) = all[pos.saturating_sub(1)];
-    let end = all.get(pos).map_or(date, |(next, _)| *next - Duration::days(1));
-    Period { label: format!("{}-T{}", start.year(), i + 1), start, end, budget_year: start.year() }
+    let end = all
+        .get(pos)
+        .map_or(date, |(next, _)| *next - Duration::days(1));
+    Period {
+        label: format!("{}-T{}", start.year(), i + 1),
+        start,
+        end,
+        budget_year: start.year(),
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -148,7 +158,10 @@ mod tests {
     fn months() {
         let p = PeriodRule::Month.containing(d(2026, 12, 31));
         assert_eq!(p.label, "2026-12");
-        assert_eq!((p.start, p.end, p.budget_year), (d(2026, 12, 1), d(2026, 12, 31), 2026));
+        assert_eq!(
+            (p.start, p.end, p.budget_year),
+            (d(2026, 12, 1), d(2026, 12, 31), 2026)
+        );
         let p = PeriodRule::Month.containing(d(2028, 2, 10));
         assert_eq!(p.end, d(2028, 2, 29));
     }
@@ -156,11 +169,17 @@ mod tests {
     #[test]
     fn terms_wrap_across_new_year() {
         let rule = PeriodRule::Term {
-            starts: vec![MonthDay::parse("01-06").unwrap(), MonthDay::parse("08-15").unwrap()],
+            starts: vec![
+                MonthDay::parse("01-06").unwrap(),
+                MonthDay::parse("08-15").unwrap(),
+            ],
         };
         let fall = rule.containing(d(2026, 1, 2));
         assert_eq!(fall.label, "2025-T2");
-        assert_eq!((fall.start, fall.end, fall.budget_year), (d(2025, 8, 15), d(2026, 1, 5), 2025));
+        assert_eq!(
+            (fall.start, fall.end, fall.budget_year),
+            (d(2025, 8, 15), d(2026, 1, 5), 2025)
+        );
         let spring = rule.containing(d(2026, 1, 6));
         assert_eq!(spring.label, "2026-T1");
         assert_eq!(spring.end, d(2026, 8, 14));
@@ -169,10 +188,18 @@ mod tests {
 
     #[test]
     fn month_day_parsing_errors() {
-        assert_eq!(MonthDay::parse("8-15").unwrap_err(), "term start \"8-15\": expected MM-DD, e.g. \"08-15\"");
+        assert_eq!(
+            MonthDay::parse("8-15").unwrap_err(),
+            "term start \"8-15\": expected MM-DD, e.g. \"08-15\""
+        );
         assert!(MonthDay::parse("13-01").is_err());
         assert!(MonthDay::parse("04-31").is_err());
-        assert!(MonthDay::parse("02-29").unwrap_err().contains("29 February"));
-        assert_eq!(MonthDay::parse("12-31"), Ok(MonthDay { month: 12, day: 31 }));
+        assert!(MonthDay::parse("02-29")
+            .unwrap_err()
+            .contains("29 February"));
+        assert_eq!(
+            MonthDay::parse("12-31"),
+            Ok(MonthDay { month: 12, day: 31 })
+        );
     }
 }

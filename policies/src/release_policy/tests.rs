@@ -43,12 +43,18 @@ suppress = false
 "#;
 
 fn load(text: &str) -> Result<ReleasePolicy, Vec<Diagnostic>> {
-    ReleasePolicy::load(&PolicySource { name: "release.toml".into(), text: text.into() })
+    ReleasePolicy::load(&PolicySource {
+        name: "release.toml".into(),
+        text: text.into(),
+    })
 }
 
 /// Loads `MINIMAL` with `from` replaced by `to`, expecting exactly one error.
 fn one_error(from: &str, to: &str) -> String {
-    assert!(MINIMAL.contains(from), "test setup: {from:?} not in MINIMAL");
+    assert!(
+        MINIMAL.contains(from),
+        "test setup: {from:?} not in MINIMAL"
+    );
     let errs = load(&MINIMAL.replacen(from, to, 1)).expect_err("policy should be refused");
     assert_eq!(errs.len(), 1, "expected one error, got {errs:#?}");
     errs[0].to_string()
@@ -62,7 +68,10 @@ fn minimal_policy_loads() {
     assert_eq!(p.min_cell(), 5);
     assert_eq!(p.nodes_per_student(), 1);
     assert_eq!(p.subgroups()[0].labels(), ["female", "male", "unknown"]);
-    assert_eq!(p.domain("rate").unwrap().labels(), ["[-inf,0.5)", "[0.5,0.9)", "[0.9,inf)"]);
+    assert_eq!(
+        p.domain("rate").unwrap().labels(),
+        ["[-inf,0.5)", "[0.5,0.9)", "[0.9,inf)"]
+    );
     assert!(p.table("by_grade").unwrap().suppress);
     assert!(!p.table("rates").unwrap().suppress);
     assert_eq!(p.table("rates").unwrap().per, Some(PartitionSource::Rule));
@@ -76,9 +85,15 @@ fn default_policy_loads_and_spends_exactly_its_period_budget() {
     assert_eq!(p.period_rule(), &PeriodRule::Month);
     assert_eq!(p.delta(), 1e-10);
     let total: f64 = p.tables().iter().map(|t| t.rho).sum();
-    assert!((total - p.budget().period_rho).abs() < 1e-12, "shares {total}");
+    assert!(
+        (total - p.budget().period_rho).abs() < 1e-12,
+        "shares {total}"
+    );
     assert!(12.0 * p.budget().period_rho <= p.budget().year_rho * (1.0 + 1e-12));
-    assert!(p.budget().year_rho < 2.6 / 4.0, "far below the Census's 2.6");
+    assert!(
+        p.budget().year_rho < 2.6 / 4.0,
+        "far below the Census's 2.6"
+    );
     let ids: Vec<&str> = p.tables().iter().map(|t| t.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -93,17 +108,35 @@ fn default_policy_loads_and_spends_exactly_its_period_budget() {
             "hist_focus_mastery"
         ]
     );
-    assert_eq!(p.domain("grade").unwrap().labels(), ["06", "07", "08", "other"]);
-    assert_eq!(p.domain("absences_14d_bin").unwrap().edges().unwrap().len(), 7);
-    assert_eq!(p.hash(), &PolicySource::builtin("release.toml", DEFAULT_RELEASE_POLICY).hash());
+    assert_eq!(
+        p.domain("grade").unwrap().labels(),
+        ["06", "07", "08", "other"]
+    );
+    assert_eq!(
+        p.domain("absences_14d_bin").unwrap().edges().unwrap().len(),
+        7
+    );
+    assert_eq!(
+        p.hash(),
+        &PolicySource::builtin("release.toml", DEFAULT_RELEASE_POLICY).hash()
+    );
 }
 
 #[test]
 fn unknown_key_names_file_line_col() {
     let err = one_error("min_cell = 5", "min_cell = 5\nmin_size = 3");
-    assert!(err.starts_with("release.toml:6:1: unknown field `min_size`"), "{err}");
-    let err = one_error("rho = 0.1\n\n[[tables]]", "rho = 0.1\nweight = 2\n\n[[tables]]");
-    assert!(err.starts_with("release.toml:28:1: unknown field `weight`"), "{err}");
+    assert!(
+        err.starts_with("release.toml:6:1: unknown field `min_size`"),
+        "{err}"
+    );
+    let err = one_error(
+        "rho = 0.1\n\n[[tables]]",
+        "rho = 0.1\nweight = 2\n\n[[tables]]",
+    );
+    assert!(
+        err.starts_with("release.toml:28:1: unknown field `weight`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -135,24 +168,40 @@ fn periods() {
         "release.toml:3:10: period = \"term\" needs term_starts = [\"MM-DD\", ...]"
     );
     assert_eq!(
-        one_error("period = \"week\"", "period = \"month\"\nterm_starts = [\"08-15\"]"),
+        one_error(
+            "period = \"week\"",
+            "period = \"month\"\nterm_starts = [\"08-15\"]"
+        ),
         "release.toml:4:15: term_starts is only used with period = \"term\""
     );
     assert_eq!(
-        one_error("period = \"week\"", "period = \"term\"\nterm_starts = [\"08-15\", \"13-01\"]"),
+        one_error(
+            "period = \"week\"",
+            "period = \"term\"\nterm_starts = [\"08-15\", \"13-01\"]"
+        ),
         "release.toml:4:25: term start \"13-01\": expected MM-DD, e.g. \"08-15\""
     );
     assert_eq!(
-        one_error("period = \"week\"", "period = \"term\"\nterm_starts = [\"08-15\", \"01-06\"]"),
+        one_error(
+            "period = \"week\"",
+            "period = \"term\"\nterm_starts = [\"08-15\", \"01-06\"]"
+        ),
         "release.toml:4:15: term_starts must be in calendar order with no repeats"
     );
-    let p = load(&MINIMAL.replace("period = \"week\"", "period = \"term\"\nterm_starts = [\"01-06\", \"08-15\"]")).unwrap();
+    let p = load(&MINIMAL.replace(
+        "period = \"week\"",
+        "period = \"term\"\nterm_starts = [\"01-06\", \"08-15\"]",
+    ))
+    .unwrap();
     assert_eq!(p.period_rule().max_periods_per_year(), 2);
 }
 
 #[test]
 fn delta_range() {
-    assert_eq!(one_error("delta = 1e-10", "delta = 0.01"), "release.toml:4:9: delta must be above 0 and at most 1e-6, found 1e-2");
+    assert_eq!(
+        one_error("delta = 1e-10", "delta = 0.01"),
+        "release.toml:4:9: delta must be above 0 and at most 1e-6, found 1e-2"
+    );
     assert!(one_error("delta = 1e-10", "delta = 0.0").contains("delta must be above 0"));
 }
 
@@ -180,7 +229,12 @@ fn budgets_must_be_positive() {
         "release.toml:9:12: budget.year_rho must be a finite number above 0, found -1"
     );
     let errs = load(&MINIMAL.replace("period_rho = 0.2", "period_rho = nan")).unwrap_err();
-    assert!(errs[0].to_string().contains("budget.period_rho must be a finite number above 0, found NaN"), "{errs:?}");
+    assert!(
+        errs[0]
+            .to_string()
+            .contains("budget.period_rho must be a finite number above 0, found NaN"),
+        "{errs:?}"
+    );
     assert_eq!(
         one_error("rho = 0.1\nsuppress", "rho = 0.0\nsuppress"),
         "release.toml:35:7: table rates: rho must be a finite number above 0, found 0"
@@ -194,14 +248,20 @@ fn dimensions_need_domains() {
         "release.toml:33:23: table rates: dimension \"tier\" has no domain (declare [domains.tier])"
     );
     assert_eq!(
-        one_error("dimensions = [\"rate\"]", "dimensions = [\"rate\", \"rate\"]"),
+        one_error(
+            "dimensions = [\"rate\"]",
+            "dimensions = [\"rate\", \"rate\"]"
+        ),
         "release.toml:33:23: table rates: dimension \"rate\" is listed twice"
     );
     assert_eq!(
         one_error("dimensions = [\"rate\"]", "dimensions = []"),
         "release.toml:33:14: table rates: dimensions must not be empty"
     );
-    let no_families = MINIMAL.replace("[subgroups.sex]\nvalues = [\"female\", \"male\"]\nfallback = \"unknown\"\n", "");
+    let no_families = MINIMAL.replace(
+        "[subgroups.sex]\nvalues = [\"female\", \"male\"]\nfallback = \"unknown\"\n",
+        "",
+    );
     let errs = load(&no_families).unwrap_err();
     assert_eq!(errs.len(), 1);
     assert_eq!(
@@ -220,8 +280,11 @@ fn duplicate_table_ids() {
 
 #[test]
 fn table_fields() {
-    assert!(one_error("measure = \"count\"\nper", "measure = \"sum\"\nper")
-        .starts_with("release.toml:31:11: table rates: measure \"sum\" is not supported: OpenDP 0.16"));
+    assert!(
+        one_error("measure = \"count\"\nper", "measure = \"sum\"\nper").starts_with(
+            "release.toml:31:11: table rates: measure \"sum\" is not supported: OpenDP 0.16"
+        )
+    );
     assert_eq!(
         one_error("measure = \"count\"\nper", "measure = \"mean\"\nper"),
         "release.toml:31:11: table rates: unknown measure \"mean\" (expected count)"
@@ -238,8 +301,11 @@ fn table_fields() {
         one_error("id = \"by_grade\"", "id = \"by_grade\"\nmax_per = 3"),
         "release.toml:24:11: table by_grade: max_per needs per = \"rule\" or \"standard\""
     );
-    assert!(one_error("contribution_bound = 1\nrho = 0.1\nsuppress", "contribution_bound = 2\nrho = 0.1\nsuppress")
-        .starts_with("release.toml:34:22: table rates: contribution_bound must be 1"));
+    assert!(one_error(
+        "contribution_bound = 1\nrho = 0.1\nsuppress",
+        "contribution_bound = 2\nrho = 0.1\nsuppress"
+    )
+    .starts_with("release.toml:34:22: table rates: contribution_bound must be 1"));
     assert_eq!(
         one_error("id = \"rates\"", "id = \"Rates!\""),
         "release.toml:30:6: table id \"Rates!\": use lowercase letters, digits and _ (at most 64, starting with a letter)"
@@ -269,10 +335,16 @@ fn domain_rules() {
         "release.toml:12:17: domain grade value \"\": labels must be 1 to 64 printable characters"
     );
     assert_eq!(
-        one_error("edges = [0.5, 0.9]", "edges = [0.5, 0.9]\nfallback = \"[0.5,0.9)\""),
+        one_error(
+            "edges = [0.5, 0.9]",
+            "edges = [0.5, 0.9]\nfallback = \"[0.5,0.9)\""
+        ),
         "release.toml:17:12: domain rate: fallback \"[0.5,0.9)\" is also a bin label"
     );
-    assert_eq!(one_error("edges = [0.5, 0.9]", ""), "release.toml:15:1: domain rate: needs values = [...] or edges = [...]");
+    assert_eq!(
+        one_error("edges = [0.5, 0.9]", ""),
+        "release.toml:15:1: domain rate: needs values = [...] or edges = [...]"
+    );
     assert_eq!(
         one_error("[subgroups.sex]", "[subgroups.grade]"),
         "release.toml:18:12: subgroup family \"grade\" has the same name as a domain"
@@ -287,7 +359,10 @@ fn domain_rules() {
 #[test]
 fn integer_edges_are_numbers() {
     let p = load(&MINIMAL.replace("edges = [0.5, 0.9]", "edges = [1, 2, 3]")).unwrap();
-    assert_eq!(p.domain("rate").unwrap().edges(), Some(&[1.0, 2.0, 3.0][..]));
+    assert_eq!(
+        p.domain("rate").unwrap().edges(),
+        Some(&[1.0, 2.0, 3.0][..])
+    );
 }
 
 #[test]
@@ -295,10 +370,17 @@ fn every_problem_is_reported_at_once() {
     let text = MINIMAL
         .replace("privacy_unit = \"student\"", "privacy_unit = \"class\"")
         .replace("delta = 1e-10", "delta = 0.5")
-        .replace("dimensions = [\"rate\"]", "dimensions = [\"rate\", \"score\"]")
+        .replace(
+            "dimensions = [\"rate\"]",
+            "dimensions = [\"rate\", \"score\"]",
+        )
         .replace("id = \"rates\"", "id = \"by_grade\"")
         .replace("values = [\"06\", \"07\"]", "values = [\"06\", \"06\"]");
     let errs = load(&text).unwrap_err();
-    let report = errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    let report = errs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
     insta::assert_snapshot!(report);
 }

@@ -35,7 +35,8 @@ impl Checker<'_> {
         let v = s.get_ref();
         let ok = v.len() <= 64
             && v.starts_with(|c: char| c.is_ascii_lowercase())
-            && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             self.at(s.span(), format!("{what} \"{v}\": use lowercase letters, digits and _ (at most 64, starting with a letter)"));
         }
@@ -45,9 +46,16 @@ impl Checker<'_> {
     /// A public cell label: non-empty, at most 64 characters, no control characters.
     fn label(&mut self, what: &str, s: &Spanned<String>) -> bool {
         let v = s.get_ref();
-        let ok = !v.trim().is_empty() && v.chars().count() <= 64 && !v.chars().any(char::is_control);
+        let ok =
+            !v.trim().is_empty() && v.chars().count() <= 64 && !v.chars().any(char::is_control);
         if !ok {
-            self.at(s.span(), format!("{what} \"{}\": labels must be 1 to 64 printable characters", v.escape_debug()));
+            self.at(
+                s.span(),
+                format!(
+                    "{what} \"{}\": labels must be 1 to 64 printable characters",
+                    v.escape_debug()
+                ),
+            );
         }
         ok
     }
@@ -55,17 +63,35 @@ impl Checker<'_> {
     fn positive(&mut self, what: &str, x: &Spanned<f64>) -> bool {
         let ok = x.get_ref().is_finite() && *x.get_ref() > 0.0;
         if !ok {
-            self.at(x.span(), format!("{what} must be a finite number above 0, found {}", x.get_ref()));
+            self.at(
+                x.span(),
+                format!(
+                    "{what} must be a finite number above 0, found {}",
+                    x.get_ref()
+                ),
+            );
         }
         ok
     }
 }
 
-pub(super) fn validate(src: &PolicySource, raw: RawPolicy) -> Result<ReleasePolicy, Vec<Diagnostic>> {
-    let mut c = Checker { src, problems: Vec::new() };
+pub(super) fn validate(
+    src: &PolicySource,
+    raw: RawPolicy,
+) -> Result<ReleasePolicy, Vec<Diagnostic>> {
+    let mut c = Checker {
+        src,
+        problems: Vec::new(),
+    };
 
     if raw.kind.get_ref() != "release" {
-        c.at(raw.kind.span(), format!("kind must be \"release\" in a release policy, found \"{}\"", raw.kind.get_ref()));
+        c.at(
+            raw.kind.span(),
+            format!(
+                "kind must be \"release\" in a release policy, found \"{}\"",
+                raw.kind.get_ref()
+            ),
+        );
     }
     if raw.privacy_unit.get_ref() != "student" {
         c.at(
@@ -79,7 +105,10 @@ pub(super) fn validate(src: &PolicySource, raw: RawPolicy) -> Result<ReleasePoli
     let period = period_rule(&mut c, &raw);
     let delta = *raw.delta.get_ref();
     if !(delta > 0.0 && delta <= MAX_DELTA) {
-        c.at(raw.delta.span(), format!("delta must be above 0 and at most {MAX_DELTA:e}, found {delta:e}"));
+        c.at(
+            raw.delta.span(),
+            format!("delta must be above 0 and at most {MAX_DELTA:e}, found {delta:e}"),
+        );
     }
     let nodes_per_student = raw.nodes_per_student.as_ref().map_or(1, |n| *n.get_ref());
     if let Some(n) = &raw.nodes_per_student {
@@ -115,14 +144,21 @@ pub(super) fn validate(src: &PolicySource, raw: RawPolicy) -> Result<ReleasePoli
     // Names declared in the file, valid or not: a table using a broken domain gets no second error.
     let declared: HashSet<&str> = raw.domains.keys().map(|k| k.get_ref().as_str()).collect();
     let families_declared = !raw.subgroups.is_empty();
-    let known = Known { domains: &domains, subgroups: &subgroups, declared, families_declared };
+    let known = Known {
+        domains: &domains,
+        subgroups: &subgroups,
+        declared,
+        families_declared,
+    };
     let tables = tables(&mut c, &raw.tables, &known);
 
     let total: f64 = tables.iter().map(|t| t.rho).sum();
     if period_ok && total > period_rho * (1.0 + 1e-12) {
         c.at(
             budget.period_rho.span(),
-            format!("the tables' rho shares sum to {total}, more than budget.period_rho {period_rho}"),
+            format!(
+                "the tables' rho shares sum to {total}, more than budget.period_rho {period_rho}"
+            ),
         );
     }
 
@@ -135,7 +171,10 @@ pub(super) fn validate(src: &PolicySource, raw: RawPolicy) -> Result<ReleasePoli
             delta,
             min_cell: *raw.min_cell.get_ref(),
             nodes_per_student,
-            budget: BudgetLimits { period_rho, year_rho },
+            budget: BudgetLimits {
+                period_rho,
+                year_rho,
+            },
             domains,
             subgroups,
             tables,
@@ -150,7 +189,10 @@ fn period_rule(c: &mut Checker<'_>, raw: &RawPolicy) -> Option<PeriodRule> {
         "month" => Some(PeriodRule::Month),
         "term" => {
             let Some(starts) = &raw.term_starts else {
-                c.at(raw.period.span(), "period = \"term\" needs term_starts = [\"MM-DD\", ...]");
+                c.at(
+                    raw.period.span(),
+                    "period = \"term\" needs term_starts = [\"MM-DD\", ...]",
+                );
                 return None;
             };
             let mut parsed = Vec::new();
@@ -163,32 +205,54 @@ fn period_rule(c: &mut Checker<'_>, raw: &RawPolicy) -> Option<PeriodRule> {
             if starts.get_ref().is_empty() {
                 c.at(starts.span(), "term_starts must list at least one MM-DD");
             } else if parsed.windows(2).any(|w| w[0] >= w[1]) {
-                c.at(starts.span(), "term_starts must be in calendar order with no repeats");
+                c.at(
+                    starts.span(),
+                    "term_starts must be in calendar order with no repeats",
+                );
             }
             Some(PeriodRule::Term { starts: parsed })
         }
         other => {
-            c.at(raw.period.span(), format!("unknown period \"{other}\" (expected week, month or term)"));
+            c.at(
+                raw.period.span(),
+                format!("unknown period \"{other}\" (expected week, month or term)"),
+            );
             None
         }
     };
-    if let (Some(starts), false) = (&raw.term_starts, matches!(rule, Some(PeriodRule::Term { .. }))) {
-        c.at(starts.span(), "term_starts is only used with period = \"term\"");
+    if let (Some(starts), false) = (
+        &raw.term_starts,
+        matches!(rule, Some(PeriodRule::Term { .. })),
+    ) {
+        c.at(
+            starts.span(),
+            "term_starts is only used with period = \"term\"",
+        );
     }
     rule
 }
 
-fn domain(c: &mut Checker<'_>, name: &Spanned<String>, raw: &Spanned<RawDomain>, what: &str) -> Option<Domain> {
+fn domain(
+    c: &mut Checker<'_>,
+    name: &Spanned<String>,
+    raw: &Spanned<RawDomain>,
+    what: &str,
+) -> Option<Domain> {
     let r = raw.get_ref();
     let fallback = match &r.fallback {
-        Some(f) if c.label(&format!("{what} {} fallback", name.get_ref()), f) => Some(f.get_ref().clone()),
+        Some(f) if c.label(&format!("{what} {} fallback", name.get_ref()), f) => {
+            Some(f.get_ref().clone())
+        }
         Some(_) => return None,
         None => None,
     };
     match (&r.values, &r.edges) {
         (Some(values), None) => {
             if values.get_ref().is_empty() {
-                c.at(values.span(), format!("{what} {}: values must not be empty", name.get_ref()));
+                c.at(
+                    values.span(),
+                    format!("{what} {}: values must not be empty", name.get_ref()),
+                );
                 return None;
             }
             let mut seen = HashSet::new();
@@ -196,42 +260,89 @@ fn domain(c: &mut Checker<'_>, name: &Spanned<String>, raw: &Spanned<RawDomain>,
             for v in values.get_ref() {
                 ok &= c.label(&format!("{what} {} value", name.get_ref()), v);
                 if !seen.insert(v.get_ref().as_str()) {
-                    c.at(v.span(), format!("{what} {}: value \"{}\" is listed twice", name.get_ref(), v.get_ref()));
+                    c.at(
+                        v.span(),
+                        format!(
+                            "{what} {}: value \"{}\" is listed twice",
+                            name.get_ref(),
+                            v.get_ref()
+                        ),
+                    );
                     ok = false;
                 }
             }
             if let (Some(f), Some(fs)) = (&fallback, &r.fallback) {
                 if seen.contains(f.as_str()) {
-                    c.at(fs.span(), format!("{what} {}: fallback \"{f}\" is also a listed value", name.get_ref()));
+                    c.at(
+                        fs.span(),
+                        format!(
+                            "{what} {}: fallback \"{f}\" is also a listed value",
+                            name.get_ref()
+                        ),
+                    );
                     ok = false;
                 }
             }
-            let values = values.get_ref().iter().map(|v| v.get_ref().clone()).collect();
-            ok.then(|| Domain::values(name.get_ref(), values, fallback).with_description(r.description.clone()))
+            let values = values
+                .get_ref()
+                .iter()
+                .map(|v| v.get_ref().clone())
+                .collect();
+            ok.then(|| {
+                Domain::values(name.get_ref(), values, fallback)
+                    .with_description(r.description.clone())
+            })
         }
         (None, Some(edges)) => {
             let e: Vec<f64> = edges.get_ref().iter().map(|e| *e.get_ref()).collect();
-            if e.is_empty() || e.iter().any(|x| !x.is_finite()) || e.windows(2).any(|w| w[0] >= w[1]) {
+            if e.is_empty()
+                || e.iter().any(|x| !x.is_finite())
+                || e.windows(2).any(|w| w[0] >= w[1])
+            {
                 c.at(
                     edges.span(),
-                    format!("{what} {}: edges must be finite numbers in strictly increasing order", name.get_ref()),
+                    format!(
+                        "{what} {}: edges must be finite numbers in strictly increasing order",
+                        name.get_ref()
+                    ),
                 );
                 return None;
             }
             if let (Some(f), Some(fs)) = (&fallback, &r.fallback) {
-                if Domain::bins(name.get_ref(), e.clone(), None).labels().contains(f) {
-                    c.at(fs.span(), format!("{what} {}: fallback \"{f}\" is also a bin label", name.get_ref()));
+                if Domain::bins(name.get_ref(), e.clone(), None)
+                    .labels()
+                    .contains(f)
+                {
+                    c.at(
+                        fs.span(),
+                        format!(
+                            "{what} {}: fallback \"{f}\" is also a bin label",
+                            name.get_ref()
+                        ),
+                    );
                     return None;
                 }
             }
             Some(Domain::bins(name.get_ref(), e, fallback).with_description(r.description.clone()))
         }
         (Some(_), Some(_)) => {
-            c.at(raw.span(), format!("{what} {}: give either values or edges, not both", name.get_ref()));
+            c.at(
+                raw.span(),
+                format!(
+                    "{what} {}: give either values or edges, not both",
+                    name.get_ref()
+                ),
+            );
             None
         }
         (None, None) => {
-            c.at(raw.span(), format!("{what} {}: needs values = [...] or edges = [...]", name.get_ref()));
+            c.at(
+                raw.span(),
+                format!(
+                    "{what} {}: needs values = [...] or edges = [...]",
+                    name.get_ref()
+                ),
+            );
             None
         }
     }
@@ -247,7 +358,10 @@ fn domains(
             continue;
         }
         if name.get_ref() == SUBGROUP {
-            c.at(name.span(), "domain name \"subgroup\" is reserved: declare subgroup families under [subgroups]");
+            c.at(
+                name.span(),
+                "domain name \"subgroup\" is reserved: declare subgroup families under [subgroups]",
+            );
             continue;
         }
         if let Some(d) = domain(c, name, d, "domain") {
@@ -268,11 +382,20 @@ fn subgroups(
             continue;
         }
         if domains.contains_key(name.get_ref()) {
-            c.at(name.span(), format!("subgroup family \"{}\" has the same name as a domain", name.get_ref()));
+            c.at(
+                name.span(),
+                format!(
+                    "subgroup family \"{}\" has the same name as a domain",
+                    name.get_ref()
+                ),
+            );
             continue;
         }
         if d.get_ref().edges.is_some() {
-            c.at(d.span(), format!("subgroup family {}: list values, not edges", name.get_ref()));
+            c.at(
+                d.span(),
+                format!("subgroup family {}: list values, not edges", name.get_ref()),
+            );
             continue;
         }
         if let Some(d) = domain(c, name, d, "subgroup family") {
@@ -296,7 +419,13 @@ fn tables(c: &mut Checker<'_>, raw: &[Spanned<RawTable>], known: &Known<'_>) -> 
     for t in raw {
         let id = &t.get_ref().id;
         if let Some(first) = first_line.get(id.get_ref()) {
-            c.at(id.span(), format!("duplicate table id \"{}\" (first defined on line {first})", id.get_ref()));
+            c.at(
+                id.span(),
+                format!(
+                    "duplicate table id \"{}\" (first defined on line {first})",
+                    id.get_ref()
+                ),
+            );
             continue;
         }
         first_line.insert(id.get_ref().clone(), c.src.line_col(id.span().start).0);
@@ -325,32 +454,56 @@ fn table(c: &mut Checker<'_>, t: &RawTable, known: &Known<'_>) -> Option<TableSp
             None
         }
         other => {
-            c.at(t.measure.span(), format!("table {id}: unknown measure \"{other}\" (expected count)"));
+            c.at(
+                t.measure.span(),
+                format!("table {id}: unknown measure \"{other}\" (expected count)"),
+            );
             None
         }
     };
     let dims = t.dimensions.get_ref();
     if dims.is_empty() {
-        c.at(t.dimensions.span(), format!("table {id}: dimensions must not be empty"));
+        c.at(
+            t.dimensions.span(),
+            format!("table {id}: dimensions must not be empty"),
+        );
     }
     let mut seen = HashSet::new();
     let mut cells: u64 = 1;
     for d in dims {
         let name = d.get_ref();
         if !seen.insert(name.as_str()) {
-            c.at(d.span(), format!("table {id}: dimension \"{name}\" is listed twice"));
+            c.at(
+                d.span(),
+                format!("table {id}: dimension \"{name}\" is listed twice"),
+            );
         } else if name == SUBGROUP {
-            match known.subgroups.iter().map(|s| s.labels().len() as u64).max() {
+            match known
+                .subgroups
+                .iter()
+                .map(|s| s.labels().len() as u64)
+                .max()
+            {
                 Some(n) => cells = cells.saturating_mul(n),
                 None if known.families_declared => broken = true,
-                None => c.at(d.span(), format!("table {id}: dimension \"subgroup\" needs at least one [subgroups] family")),
+                None => c.at(
+                    d.span(),
+                    format!(
+                        "table {id}: dimension \"subgroup\" needs at least one [subgroups] family"
+                    ),
+                ),
             }
         } else if let Some(domain) = known.domains.get(name) {
             cells = cells.saturating_mul(domain.labels().len() as u64);
         } else if known.declared.contains(name.as_str()) {
             broken = true;
         } else {
-            c.at(d.span(), format!("table {id}: dimension \"{name}\" has no domain (declare [domains.{name}])"));
+            c.at(
+                d.span(),
+                format!(
+                    "table {id}: dimension \"{name}\" has no domain (declare [domains.{name}])"
+                ),
+            );
         }
     }
     if cells > MAX_CELLS_PER_PARTITION {
@@ -365,14 +518,20 @@ fn table(c: &mut Checker<'_>, t: &RawTable, known: &Known<'_>) -> Option<TableSp
             "rule" => Some(PartitionSource::Rule),
             "standard" => Some(PartitionSource::Standard),
             other => {
-                c.at(p.span(), format!("table {id}: unknown per \"{other}\" (expected rule or standard)"));
+                c.at(
+                    p.span(),
+                    format!("table {id}: unknown per \"{other}\" (expected rule or standard)"),
+                );
                 None
             }
         },
     };
     if let Some(m) = &t.max_per {
         if t.per.is_none() {
-            c.at(m.span(), format!("table {id}: max_per needs per = \"rule\" or \"standard\""));
+            c.at(
+                m.span(),
+                format!("table {id}: max_per needs per = \"rule\" or \"standard\""),
+            );
         } else if *m.get_ref() == 0 {
             c.at(m.span(), format!("table {id}: max_per must be at least 1"));
         }
