@@ -2,7 +2,12 @@
 //! files and their validation, the differential-privacy release mechanics (OpenDP), and the sealed
 //! release envelope.
 
+pub mod budget;
+pub mod dp;
+pub mod envelope;
+pub mod keys;
 pub mod policy_file;
+pub mod release_policy;
 pub mod retention;
 pub mod rules;
 
