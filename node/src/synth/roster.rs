@@ -11,7 +11,7 @@ use super::model::{
     AcademicSession, Course, Grade, Guardian, GuardianRole, Org, OrgType, Person, SchoolClass,
     SessionType, Sex, Standard, Student, Teacher,
 };
-use super::names::{fold_ascii, AREA_CODES, FAMILY, FEMALE_GIVEN, MALE_GIVEN, MIDDLE};
+use super::names::{fold_ascii, AREA_CODES, FAMILY, FEMALE_GIVEN, MALE_GIVEN};
 use super::rng::{pick, stream, uuid, weighted, Purpose};
 use super::SynthParams;
 
@@ -213,7 +213,9 @@ fn families(
                     username,
                     given_name: given.to_owned(),
                     family_name: family_name.to_owned(),
-                    middle_name: rng.gen_bool(0.3).then(|| (pick(rng, MIDDLE)).to_owned()),
+                    middle_name: rng
+                        .gen_bool(0.3)
+                        .then(|| given_name(rng, demographics.sex).to_owned()),
                     preferred_given_name: rng
                         .gen_bool(0.04)
                         .then(|| given_name(rng, demographics.sex).to_owned()),
