@@ -12,6 +12,7 @@ mod calendar;
 mod demographics;
 mod items;
 mod latent;
+mod learning;
 mod live;
 mod model;
 mod names;
@@ -20,6 +21,7 @@ mod output;
 mod progress;
 mod rng;
 mod roster;
+mod sections;
 mod standards;
 mod statement_json;
 mod statements;
@@ -33,9 +35,9 @@ use chrono::{NaiveDate, Weekday};
 
 pub use live::LiveSimulator;
 pub use model::{
-    AcademicSession, AttendanceStatus, Course, Demographics, Grade, Guardian, GuardianRole, Item, Org, OrgType,
-    Outcome, Person, SchoolClass, SessionType, Sex, Standard, StandardLatent, Student, StudentLatent, SyntheticSchool,
-    Teacher, ITEMS_BASE, SIS_HOME_PAGE,
+    AcademicSession, AttendanceStatus, Course, Demographics, Distractor, Grade, Guardian, GuardianRole, Item, Org,
+    OrgType, Outcome, Person, SchoolClass, SessionType, Sex, Standard, StandardLatent, Student, StudentLatent,
+    SyntheticSchool, Teacher, ITEMS_BASE, SIS_HOME_PAGE,
 };
 pub use statements::{StatementStream, SynthStatement};
 
@@ -140,6 +142,7 @@ pub enum SynthError {
 }
 
 /// Builds the whole school in memory (statements are streamed by [`SyntheticSchool::statements`]).
+/// Never fails; parameters outside [`SynthParams::check`] only cost time and memory.
 pub fn generate(params: &SynthParams) -> SyntheticSchool {
     model::build(params)
 }
@@ -156,4 +159,38 @@ pub fn write_school(params: &SynthParams, out: &Path) -> Result<SynthSummary, Sy
 pub fn first_monday_of_september(year: i32) -> NaiveDate {
     // Every September has a first Monday; MIN only for years chrono cannot represent.
     NaiveDate::from_weekday_of_month_opt(year, 9, Weekday::Mon, 1).unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_brief() {
+        let params = SynthParams::default();
+        assert_eq!((params.students, params.days, params.seed), (400, 60, 1));
+        assert_eq!(params.start_date, NaiveDate::from_ymd_opt(2026, 9, 7).expect("valid date"));
+        assert_eq!(params.school_id, "school-1");
+        assert!(params.check().is_ok());
+    }
+
+    #[test]
+    fn degenerate_parameters_generate_without_panicking() {
+        for params in [
+            SynthParams { students: 0, ..SynthParams::default() },
+            SynthParams { days: 0, ..SynthParams::default() },
+            SynthParams { items_per_day: 0, students: 20, ..SynthParams::default() },
+            SynthParams { students: 1, days: 1, ..SynthParams::default() },
+        ] {
+            let school = generate(&params);
+            assert_eq!(school.students.len(), params.students);
+            let statements = school.statements().count();
+            if params.items_per_day == 0 || params.days == 0 || params.students == 0 {
+                assert_eq!(statements, 0, "{params:?}");
+            }
+            let mut live = LiveSimulator::new(&school, 1);
+            let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+            live.next_statements(now, 10);
+        }
+    }
 }

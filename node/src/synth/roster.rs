@@ -1,7 +1,6 @@
 //! The roster: district and school orgs, the school year and its terms, one math course per grade,
-//! families of students and guardians, class sections of ~25–32 and teachers with ~4 sections each.
+//! families of students and guardians; class sections and teachers come from `sections.rs`.
 
-use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::calendar::SchoolCalendar;
@@ -11,12 +10,10 @@ use super::model::{
     AcademicSession, Course, Grade, Guardian, GuardianRole, Org, OrgType, Person, SchoolClass, SessionType, Sex,
     Standard, Student, Teacher,
 };
-use super::names::{fold_ascii, AREA_CODES, FAMILY, FEMALE_GIVEN, MALE_GIVEN, MIDDLE};
+use super::names::{fold_ascii, AREA_CODES, FAMILY, FEMALE_GIVEN, MALE_GIVEN};
 use super::rng::{pick, stream, uuid, weighted, Purpose};
+use super::sections;
 use super::SynthParams;
-
-/// Sections a teacher teaches.
-const CLASSES_PER_TEACHER: usize = 4;
 
 pub(crate) struct Roster {
     pub(crate) district: Org,
@@ -58,7 +55,7 @@ pub(crate) fn build(params: &SynthParams, calendar: &SchoolCalendar, standards: 
         .collect();
     let email_domain = format!("{}.lantern.example", fold_ascii(&params.school_id));
     let (mut students, guardians) = families(&mut rng, params, standards, &email_domain);
-    let (classes, teachers) = sections(&mut rng, &mut students, &email_domain);
+    let (classes, teachers) = sections::sections(&mut rng, &mut students, &email_domain);
     Roster { district, school, sessions, courses, classes, students, teachers, guardians }
 }
 
@@ -90,7 +87,7 @@ fn sessions(rng: &mut impl Rng, calendar: &SchoolCalendar) -> Vec<AcademicSessio
     sessions
 }
 
-fn given_name(rng: &mut impl Rng, sex: Sex) -> &'static str {
+pub(crate) fn given_name(rng: &mut impl Rng, sex: Sex) -> &'static str {
     match sex {
         Sex::Female => pick(rng, FEMALE_GIVEN),
         Sex::Male => pick(rng, MALE_GIVEN),
@@ -174,7 +171,7 @@ fn families(
                     username,
                     given_name: given.to_owned(),
                     family_name: family_name.to_owned(),
-                    middle_name: rng.gen_bool(0.3).then(|| (pick(rng, MIDDLE)).to_owned()),
+                    middle_name: rng.gen_bool(0.3).then(|| given_name(rng, demographics.sex).to_owned()),
                     preferred_given_name: rng.gen_bool(0.04).then(|| given_name(rng, demographics.sex).to_owned()),
                     identifier: number.to_string(),
                     phone: None,
@@ -195,68 +192,6 @@ fn families(
 fn grade_range(standards: &[Standard], grade: Grade) -> std::ops::Range<usize> {
     let start = standards.iter().position(|s| s.grade == grade).unwrap_or(0);
     start..start + standards.iter().filter(|s| s.grade == grade).count()
-}
-
-/// Splits each grade into sections of ~25–32 and gives every teacher up to four sections in
-/// distinct periods.
-fn sections(rng: &mut impl Rng, students: &mut [Student], email_domain: &str) -> (Vec<SchoolClass>, Vec<Teacher>) {
-    let mut classes: Vec<SchoolClass> = Vec::new();
-    for (g, grade) in Grade::ALL.into_iter().enumerate() {
-        let mut members: Vec<usize> = (0..students.len()).filter(|&s| students[s].grade == grade).collect();
-        if members.is_empty() {
-            continue;
-        }
-        members.shuffle(rng);
-        let n = members.len();
-        let count = n.div_ceil(32).max((n as f64 / 28.0).round() as usize).max(1);
-        for section in 0..count {
-            let mut roster: Vec<usize> = members[section * n / count..(section + 1) * n / count].to_vec();
-            roster.sort_unstable();
-            let c = classes.len();
-            let teacher = c / CLASSES_PER_TEACHER;
-            // (2k + t) mod 7 differs for k = 0..3, so a teacher's four sections never share a period.
-            let period = 1 + ((c % CLASSES_PER_TEACHER) * 2 + teacher) % 7;
-            for &s in &roster {
-                students[s].class = c;
-            }
-            classes.push(SchoolClass {
-                sourced_id: uuid(rng).to_string(),
-                title: format!("Math {} (Period {period})", grade.number()),
-                class_code: format!("M{}-{:02}", grade.number(), section + 1),
-                grade,
-                course: g,
-                teacher,
-                period: period as u8,
-                location: format!("Room {}", 101 + teacher),
-                students: roster,
-            });
-        }
-    }
-    let staff_base: u32 = rng.gen_range(10_000..60_000);
-    let teachers = (0..classes.len().div_ceil(CLASSES_PER_TEACHER))
-        .map(|t| {
-            let sex = if rng.gen_bool(0.7) { Sex::Female } else { Sex::Male };
-            let given = given_name(rng, sex);
-            let family = pick(rng, FAMILY);
-            let username = format!("{}.{}{}", fold_ascii(given), fold_ascii(family), t + 1);
-            Teacher {
-                person: Person {
-                    sourced_id: uuid(rng).to_string(),
-                    email: format!("{username}@{email_domain}"),
-                    username,
-                    given_name: given.to_owned(),
-                    family_name: family.to_owned(),
-                    middle_name: None,
-                    preferred_given_name: None,
-                    identifier: format!("T{}", staff_base + t as u32),
-                    phone: None,
-                    user_master_identifier: None,
-                },
-                classes: (0..classes.len()).filter(|c| classes[*c].teacher == t).collect(),
-            }
-        })
-        .collect();
-    (classes, teachers)
 }
 
 #[cfg(test)]
