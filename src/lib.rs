@@ -2,6 +2,7 @@
 //! school nodes on synthetic data) and the benchmarks. `main.rs` only dispatches to it and to the
 //! crates.
 
+pub mod bench;
 pub mod demo;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for Lantern, warn for the rest).

@@ -47,6 +47,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Validate policy files; every problem is printed as file:line:col: message.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Make a node signing key and an aggregator age identity (with their public halves) in DIR.
+    Keygen {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Benchmarks against real servers on loopback; prints one JSON object of figures.
+    Bench {
+        #[command(subcommand)]
+        command: lantern::bench::BenchCommand,
+    },
     /// The school node.
     Node {
         /// Configuration file (default: ./node.toml if present, else built-in defaults).
@@ -54,6 +69,15 @@ enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         command: NodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check policy files (rules, release, retention: chosen by each file's `kind`).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -171,6 +195,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let summary = lantern_node::synth::write_school(&params, &out)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Policy { command: PolicyCommand::Check { files } } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+            let (ok, problems) = lantern_policies::check::check_files(&paths);
+            for c in &ok {
+                println!("{}: ok ({} policy, sha256 {})", c.file, c.kind, c.hash);
+            }
+            for d in &problems {
+                println!("{d}");
+            }
+            anyhow::ensure!(problems.is_empty(), "{} problem(s) in {} file(s)", problems.len(), files.len() - ok.len());
+            Ok(())
+        }
+        Command::Bench { command } => lantern::bench::run(command),
+        Command::Keygen { out } => {
+            let files = lantern_policies::keys::generate(&out)?;
+            println!("{}", serde_json::to_string_pretty(&files)?);
             Ok(())
         }
         Command::Node { config, command } => {

@@ -51,7 +51,8 @@ pub async fn start(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<(Running
     })
     .await
     .map_err(|e| NodeError::Io(format!("starting the node: {e}")))??;
-    let state = AppState::new(config, store, clock);
+    let policies = crate::policies::Policies::load(&config.policies).map_err(|e| NodeError::Io(e.to_string()))?;
+    let state = AppState::new(config, store, clock, Arc::new(policies));
     let node =
         http::start(state, listen).await.map_err(|e| NodeError::Io(format!("cannot listen on {listen}: {e}")))?;
     Ok((node, bootstrap))

@@ -34,11 +34,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Arc<Metrics>,
+    pub policies: Arc<crate::policies::Policies>,
 }
 
 impl AppState {
-    pub fn new(config: NodeConfig, store: Store, clock: Arc<dyn Clock>) -> AppState {
+    pub fn new(
+        config: NodeConfig,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        policies: Arc<crate::policies::Policies>,
+    ) -> AppState {
         AppState {
+            policies,
             config: Arc::new(config),
             store,
             clock,

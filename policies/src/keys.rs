@@ -21,7 +21,7 @@ pub const AGGREGATOR_IDENTITY_FILE: &str = "aggregator-identity.txt";
 pub const AGGREGATOR_RECIPIENT_FILE: &str = "aggregator-recipient.txt";
 
 /// Where `generate` wrote each key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeyFiles {
     /// Secret: stays on the node.
     pub node_signing_key: PathBuf,

@@ -3,6 +3,7 @@
 //! release envelope.
 
 pub mod budget;
+pub mod check;
 pub mod dp;
 pub mod envelope;
 pub mod keys;

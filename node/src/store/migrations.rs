@@ -17,6 +17,9 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") },
     Migration { version: 2, name: "roster", sql: include_str!("migrations/0002_roster.sql") },
     Migration { version: 3, name: "xapi", sql: include_str!("migrations/0003_xapi.sql") },
+    Migration { version: 4, name: "indicators", sql: include_str!("migrations/0004_indicators.sql") },
+    Migration { version: 5, name: "alerts", sql: include_str!("migrations/0005_alerts.sql") },
+    Migration { version: 6, name: "releases", sql: include_str!("migrations/0006_releases.sql") },
 ];
 
 /// The version a fully migrated database has.

@@ -47,7 +47,8 @@ impl TestNode {
         })
         .await
         .unwrap();
-        let state = AppState::new(config, store.clone(), clock.clone());
+        let policies = Arc::new(lantern_node::policies::Policies::defaults().unwrap());
+        let state = AppState::new(config, store.clone(), clock.clone(), policies);
         let node = http::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         TestNode { node, clock, store, client, _dir: dir }

@@ -1,0 +1,87 @@
+//! `lantern bench NAME`: benchmarks against real servers on loopback ports. Progress goes to
+//! stderr; the result is one JSON object on stdout with `"bench"`, `"machine"` and the figures
+//! DESIGN.md lists. Figures are recorded in docs/BENCHMARKS.md; no test asserts on time.
+
+mod import;
+
+use serde_json::{json, Value};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Roster and attendance import: students, rows, seconds.
+    Import {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+    },
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    let result = match cmd {
+        BenchCommand::Import { students, days } => import::run(students, days)?,
+    };
+    println!("{}", serde_json::to_string(&result)?);
+    Ok(())
+}
+
+/// A description of this machine for the record: CPU model, cores, memory, OS.
+pub fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0);
+    json!({"cpu": cpu, "cores": cores, "memory_gb": mem_gb, "os": std::env::consts::OS, "arch": std::env::consts::ARCH})
+}
+
+/// The q-quantile (0..=1) of samples, by nearest rank; 0 when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[idx]
+}
+
+/// Peak resident set size of this process so far, in MB (Linux `VmHWM`).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Rounds to 3 decimals for the JSON record.
+pub fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&v, 0.5), 50.0);
+        assert_eq!(quantile(&v, 0.99), 99.0);
+        assert_eq!(quantile(&v, 1.0), 100.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+        assert!(machine()["cores"].as_u64().unwrap() >= 1);
+    }
+}
