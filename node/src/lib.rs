@@ -15,6 +15,7 @@ pub mod http;
 pub mod import;
 pub mod imports;
 pub mod policies;
+pub mod release;
 pub mod sources;
 pub mod store;
 pub mod synth;

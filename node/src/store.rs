@@ -7,6 +7,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod migrations;
 mod readers;
+pub mod releases;
 pub mod roster;
 pub mod scope;
 pub mod sources;
