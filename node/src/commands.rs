@@ -70,7 +70,18 @@ pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
         println!("First start: created account \"admin\" with one-time password {pw}");
         println!("(it must be changed at first login)");
     }
-    node.run_until(shutdown_signal()).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
+    // Releases (when `[release] enabled`): the schedule and the outbox sender stop before the store.
+    let s = &node.state;
+    let releases =
+        crate::release::ReleaseBackground::start(&s.config, s.store.clone(), s.policies.clone(), s.clock.clone())
+            .map_err(|e| NodeError::Io(e.to_string()))?;
+    let signal = async move {
+        shutdown_signal().await;
+        if let Some(r) = releases {
+            r.stop().await;
+        }
+    };
+    node.run_until(signal).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
     println!("Lantern node stopped");
     Ok(())
 }
