@@ -28,8 +28,8 @@ pub enum IntakeError {
     PolicyMismatch(String),
     #[error("release does not conform to the district policy: {0}")]
     Nonconforming(String),
-    #[error("node \"{node}\": {source}")]
-    OverBudget { node: String, source: BudgetError },
+    #[error("node \"{node}\": {reason}")]
+    OverBudget { node: String, reason: BudgetError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -134,7 +134,7 @@ pub fn record(
         .map(|(period, rho)| LedgerEntry { period, budget_year: release.period.budget_year, rho })
         .collect();
     budget::authorize(&policy.budget(), &release.period, &spends, release.rho_spent)
-        .map_err(|source| IntakeError::OverBudget { node: node.to_string(), source })?;
+        .map_err(|reason| IntakeError::OverBudget { node: node.to_string(), reason })?;
     let tx = conn.transaction().map_err(StoreError::from)?;
     store::insert_release(&tx, release, received_at)?;
     tx.commit().map_err(StoreError::from)?;

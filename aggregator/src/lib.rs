@@ -32,8 +32,8 @@ pub enum AggregatorError {
     Store(#[from] store::StoreError),
     #[error("analyst_token_file: {0}")]
     Token(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: SocketAddr, reason: std::io::Error },
 }
 
 /// An aggregator server running in this process.
@@ -105,8 +105,8 @@ pub async fn start(config: AggregatorConfig) -> Result<RunningAggregator, Aggreg
     .await
     .map_err(|e| AggregatorError::Token(format!("starting: {e}")))??;
     let listener =
-        TcpListener::bind(listen).await.map_err(|source| AggregatorError::Listen { addr: listen, source })?;
-    let addr = listener.local_addr().map_err(|source| AggregatorError::Listen { addr: listen, source })?;
+        TcpListener::bind(listen).await.map_err(|reason| AggregatorError::Listen { addr: listen, reason })?;
+    let addr = listener.local_addr().map_err(|reason| AggregatorError::Listen { addr: listen, reason })?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let app = http::app(state.clone(), max_body);
     let task = tokio::spawn(http::serve(listener, app, async {

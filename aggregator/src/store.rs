@@ -13,10 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("cannot open database {path}: {source}")]
-    Open { path: String, source: rusqlite::Error },
-    #[error("migration {version} failed: {source}")]
-    Migration { version: u32, source: rusqlite::Error },
+    #[error("cannot open database {path}: {reason}")]
+    Open { path: String, reason: rusqlite::Error },
+    #[error("migration {version} failed: {reason}")]
+    Migration { version: u32, reason: rusqlite::Error },
     #[error("database schema version {0} is newer than this binary supports")]
     NewerSchema(u32),
     #[error("stored cells of release {release_id} are unreadable: {reason}")]
@@ -61,11 +61,11 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
-                source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
+                reason: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
             })?;
         }
         let mut conn =
-            Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+            Connection::open(path).map_err(|reason| StoreError::Open { path: path.display().to_string(), reason })?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -89,7 +89,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|source| StoreError::Migration { version: *version, source })?;
+        tx.execute_batch(sql).map_err(|reason| StoreError::Migration { version: *version, reason })?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }

@@ -37,16 +37,36 @@ const ATTENDANCE_WINDOW_DAYS: i64 = 365;
 pub enum ReleaseError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    // The causes are printed in the message, not chained as sources, so the CLI's one line does
+    // not repeat them.
     #[error("release refused: {0}")]
-    Budget(#[from] BudgetError),
+    Budget(BudgetError),
     #[error("release mechanics: {0}")]
-    Mechanics(#[from] dp::ReleaseError),
+    Mechanics(dp::ReleaseError),
     #[error("sealing the release: {0}")]
-    Envelope(#[from] EnvelopeError),
+    Envelope(EnvelopeError),
     #[error("release keys: {0}")]
     Keys(String),
     #[error("release configuration: {0}")]
     Config(String),
+}
+
+impl From<BudgetError> for ReleaseError {
+    fn from(e: BudgetError) -> Self {
+        ReleaseError::Budget(e)
+    }
+}
+
+impl From<dp::ReleaseError> for ReleaseError {
+    fn from(e: dp::ReleaseError) -> Self {
+        ReleaseError::Mechanics(e)
+    }
+}
+
+impl From<EnvelopeError> for ReleaseError {
+    fn from(e: EnvelopeError) -> Self {
+        ReleaseError::Envelope(e)
+    }
 }
 
 /// The node's signing key and the aggregator's recipient.
