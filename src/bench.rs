@@ -2,12 +2,32 @@
 //! stderr; the result is one JSON object on stdout with `"bench"`, `"machine"` and the figures
 //! DESIGN.md lists. Figures are recorded in docs/BENCHMARKS.md; no test asserts on time.
 
+mod aggregate;
 mod import;
+mod release;
 
 use serde_json::{json, Value};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
+    /// One DP release of more than 5,000 cells (OpenDP + sign + encrypt): cells, median_ms.
+    Release {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 9)]
+        runs: usize,
+    },
+    /// Sealed releases POSTed to a real aggregator, then the bias audit: releases, ingest_seconds, bias_audit_seconds.
+    Aggregate {
+        #[arg(long, default_value_t = 100)]
+        nodes: usize,
+        /// Monthly releases per node (1 to 12).
+        #[arg(long, default_value_t = 10)]
+        months: u32,
+        /// The aggregator's `synchronous` setting: full (the default config) or normal.
+        #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+        synchronous: String,
+    },
     /// Roster and attendance import: students, rows, seconds.
     Import {
         #[arg(long, default_value_t = 2000)]
@@ -20,6 +40,15 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
+        BenchCommand::Release { students, runs } => release::run(students, runs)?,
+        BenchCommand::Aggregate { nodes, months, synchronous } => {
+            let sync = if synchronous == "normal" {
+                lantern_aggregator::config::Synchronous::Normal
+            } else {
+                lantern_aggregator::config::Synchronous::Full
+            };
+            aggregate::run(nodes, months, sync)?
+        }
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

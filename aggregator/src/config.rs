@@ -36,8 +36,18 @@ pub struct AggregatorConfig {
     pub analyst_token_file: Option<PathBuf>,
     /// Largest accepted sealed release.
     pub max_release_bytes: usize,
+    /// `full`: every accepted release is on disk before it is acknowledged (survives power loss).
+    /// `normal`: survives a crash of the process, not of the machine; several times faster intake.
+    pub synchronous: Synchronous,
     /// The school nodes allowed to send releases, with their public keys.
     pub nodes: Vec<NodeEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Full,
+    Normal,
 }
 
 /// One registered school node.
@@ -67,6 +77,7 @@ impl Default for AggregatorConfig {
             release_policy: None,
             analyst_token_file: None,
             max_release_bytes: 32 * 1024 * 1024,
+            synchronous: Synchronous::Full,
             nodes: Vec::new(),
         }
     }
@@ -81,6 +92,7 @@ pub const ENV_OVERRIDES: &[(&str, &[&str])] = &[
     ("LANTERN_AGGREGATOR_RELEASE_POLICY", &["release_policy"]),
     ("LANTERN_AGGREGATOR_ANALYST_TOKEN_FILE", &["analyst_token_file"]),
     ("LANTERN_AGGREGATOR_MAX_RELEASE_BYTES", &["max_release_bytes"]),
+    ("LANTERN_AGGREGATOR_SYNCHRONOUS", &["synchronous"]),
 ];
 
 /// A registered node, its key parsed.

@@ -88,8 +88,9 @@ pub async fn start(config: AggregatorConfig) -> Result<RunningAggregator, Aggreg
     let (state, new_token) = tokio::task::spawn_blocking(move || -> Result<_, AggregatorError> {
         let token_path = config.analyst_token_path();
         let db = config.database_path();
+        let synchronous = config.synchronous;
         let resolved = config.resolve()?;
-        let store = store::Store::open(&db)?;
+        let store = store::Store::open(&db, synchronous)?;
         let (token, new_token) = AnalystToken::load_or_create(&token_path).map_err(AggregatorError::Token)?;
         let state = AppState {
             store,

@@ -9,6 +9,8 @@ use lantern_policies::dp::ReleasedCell;
 use lantern_policies::envelope::Release;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::config::Synchronous;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -57,7 +59,7 @@ pub struct StoredPartition {
 
 impl Store {
     /// Opens (creating if needed) the database and applies migrations.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path, synchronous: Synchronous) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
@@ -67,7 +69,11 @@ impl Store {
         let mut conn =
             Connection::open(path).map_err(|reason| StoreError::Open { path: path.display().to_string(), reason })?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        let sync = match synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrate(&mut conn)?;
