@@ -171,8 +171,8 @@ pub fn audit(
     for p in parts {
         let (Some(rule), Some(family)) = (&p.per, &p.subgroup) else { continue };
         let (order, values) = sums.entry(rule.clone()).or_default().entry(family.clone()).or_default();
-        for c in &p.cells {
-            let CellKey::Cell(labels) = &c.key else { continue };
+        for (key, noisy, sigma) in p.cells() {
+            let CellKey::Cell(labels) = key else { continue };
             let (Some(flag), Some(value)) = (labels.get(table.flagged), labels.get(table.subgroup)) else { continue };
             let outcome = match table.outcome.and_then(|i| labels.get(i)).map(String::as_str) {
                 Some(l) if NEEDED_SUPPORT_LEVELS.contains(&l) => NEEDED,
@@ -184,7 +184,7 @@ pub fn audit(
             }
             let counts = values.entry(value.clone()).or_default();
             let slot = if flag == "yes" { &mut counts.flagged[outcome] } else { &mut counts.not_flagged[outcome] };
-            slot.add_cell(c.value, c.sigma);
+            slot.add_cell(noisy, sigma);
         }
     }
     let min = f64::from(min_cell);
@@ -271,7 +271,8 @@ fn group(value: &str, g: Counts, total: Counts, min: f64) -> GroupAudit {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use lantern_policies::dp::{CellValue, ReleasedCell};
+    use lantern_policies::dp::CellValue;
+    use std::sync::Arc;
 
     fn table() -> AuditTable {
         AuditTable::of(&ReleasePolicy::builtin().unwrap()).unwrap()
@@ -284,14 +285,14 @@ mod tests {
             period: "2026-10".into(),
             per: Some("r1".into()),
             subgroup: Some("sex".into()),
-            cells: counts
-                .iter()
-                .map(|(f, o, s, n)| ReleasedCell {
-                    key: CellKey::Cell(vec![f.to_string(), o.to_string(), s.to_string()]),
-                    value: CellValue::Noisy(*n),
-                    sigma: 1.0,
-                })
-                .collect(),
+            keys: Arc::new(
+                counts
+                    .iter()
+                    .map(|(f, o, s, _)| CellKey::Cell(vec![f.to_string(), o.to_string(), s.to_string()]))
+                    .collect(),
+            ),
+            values: counts.iter().map(|(_, _, _, n)| CellValue::Noisy(*n)).collect(),
+            sigmas: vec![1.0; counts.len()],
         }
     }
 

@@ -135,14 +135,14 @@ pub fn trends(parts: &[StoredPartition], periods: &[String], min_cell: u32) -> V
             order.push(pk.clone());
             Part { order: Vec::new(), cells: HashMap::new() }
         });
-        for c in &p.cells {
-            let text = key_text(&c.key);
+        for (key, value, sigma) in p.cells() {
+            let text = key_text(key);
             let entry = part.cells.entry(text.clone()).or_insert_with(|| {
                 part.order.push(text.clone());
-                (c.key.clone(), NoisySum::default(), BTreeMap::new())
+                (key.clone(), NoisySum::default(), BTreeMap::new())
             });
-            entry.1.add_cell(c.value, c.sigma);
-            entry.2.entry(p.node_id.clone()).or_default().add_cell(c.value, c.sigma);
+            entry.1.add_cell(value, sigma);
+            entry.2.entry(p.node_id.clone()).or_default().add_cell(value, sigma);
         }
     }
     let mut out = Vec::new();
@@ -175,7 +175,7 @@ pub fn trends(parts: &[StoredPartition], periods: &[String], min_cell: u32) -> V
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use lantern_policies::dp::ReleasedCell;
+    use std::sync::Arc;
 
     fn part(node: &str, period: &str, cells: &[(&str, Option<i64>, f64)]) -> StoredPartition {
         StoredPartition {
@@ -183,14 +183,9 @@ mod tests {
             period: period.into(),
             per: None,
             subgroup: Some("sex".into()),
-            cells: cells
-                .iter()
-                .map(|(k, v, s)| ReleasedCell {
-                    key: CellKey::Cell(vec![k.to_string()]),
-                    value: v.map_or(CellValue::Suppressed, CellValue::Noisy),
-                    sigma: *s,
-                })
-                .collect(),
+            keys: Arc::new(cells.iter().map(|(k, _, _)| CellKey::Cell(vec![k.to_string()])).collect()),
+            values: cells.iter().map(|(_, v, _)| v.map_or(CellValue::Suppressed, CellValue::Noisy)).collect(),
+            sigmas: cells.iter().map(|(_, _, s)| *s).collect(),
         }
     }
 

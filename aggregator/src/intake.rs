@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use lantern_policies::budget::{self, BudgetError, LedgerEntry};
 use lantern_policies::envelope::{self, EnvelopeError, NodeId, Release};
 use lantern_policies::release_policy::ReleasePolicy;
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::config::RegisteredNode;
-use crate::store::{self, StoreError};
+use crate::store::{self, Db, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -84,7 +83,7 @@ pub fn open(
 /// Checks a verified release against what is stored and the district policy, and stores it in
 /// one transaction. Call with the store lock held.
 pub fn record(
-    conn: &mut Connection,
+    conn: &mut Db,
     policy: &ReleasePolicy,
     release: &Release,
     received_at: &str,
@@ -135,8 +134,6 @@ pub fn record(
         .collect();
     budget::authorize(&policy.budget(), &release.period, &spends, release.rho_spent)
         .map_err(|reason| IntakeError::OverBudget { node: node.to_string(), reason })?;
-    let tx = conn.transaction().map_err(StoreError::from)?;
-    store::insert_release(&tx, release, received_at)?;
-    tx.commit().map_err(StoreError::from)?;
+    store::insert_release(conn, release, received_at)?;
     Ok(ack(true))
 }

@@ -2,10 +2,12 @@
 //! connection behind a mutex is enough here (a district has tens of nodes sending monthly); every
 //! call runs on a blocking thread. All SQL of the aggregator lives in this file.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use lantern_policies::dp::ReleasedCell;
+use lantern_policies::dp::{CellKey, CellValue};
 use lantern_policies::envelope::Release;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -31,7 +33,27 @@ const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("store/migrations/0001_rel
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    db: Arc<Mutex<Db>>,
+}
+
+/// The connection and the ids of the partition key lists already stored (they repeat in every
+/// release, so each release stores only its values).
+pub struct Db {
+    conn: Connection,
+    key_ids: HashMap<Vec<CellKey>, i64>,
+}
+
+impl Deref for Db {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Db {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
 }
 
 /// What the store knows about a node's last accepted release.
@@ -54,7 +76,17 @@ pub struct StoredPartition {
     pub period: String,
     pub per: Option<String>,
     pub subgroup: Option<String>,
-    pub cells: Vec<ReleasedCell>,
+    /// Shared by every release with the same key list.
+    pub keys: Arc<Vec<CellKey>>,
+    pub values: Vec<CellValue>,
+    pub sigmas: Vec<f64>,
+}
+
+impl StoredPartition {
+    /// (key, value, σ) of every cell, in release order.
+    pub fn cells(&self) -> impl Iterator<Item = (&CellKey, CellValue, f64)> {
+        self.keys.iter().zip(&self.values).zip(&self.sigmas).map(|((k, v), s)| (k, *v, *s))
+    }
 }
 
 impl Store {
@@ -77,13 +109,13 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Store { db: Arc::new(Mutex::new(Db { conn, key_ids: HashMap::new() })) })
     }
 
-    /// The connection; a poisoned lock is still a consistent database (every write is one
+    /// The database; a poisoned lock is still a consistent database (every write is one
     /// transaction), so it is used as is.
-    pub fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn lock(&self) -> MutexGuard<'_, Db> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -141,9 +173,11 @@ pub fn node_spends(conn: &Connection, node_id: &str, budget_year: i32) -> Result
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Stores an accepted release and its partitions; the caller holds the transaction.
-pub fn insert_release(conn: &Connection, release: &Release, received_at: &str) -> Result<(), StoreError> {
-    conn.execute(
+/// Stores an accepted release and its partitions in one transaction.
+pub fn insert_release(db: &mut Db, release: &Release, received_at: &str) -> Result<(), StoreError> {
+    let Db { conn, key_ids } = db;
+    let tx = conn.transaction()?;
+    tx.execute(
         "INSERT INTO release (release_id, node_id, sequence, period, period_start, period_end, budget_year,
                               policy_hash, rho, cells, created_at, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -162,18 +196,44 @@ pub fn insert_release(conn: &Connection, release: &Release, received_at: &str) -
             received_at,
         ],
     )?;
-    let mut st = conn.prepare_cached(
-        "INSERT INTO release_partition (release_id, table_id, position, per, subgroup, cells)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let id = release.release_id.to_string();
-    for table in &release.tables {
-        for (i, p) in table.partitions.iter().enumerate() {
-            let cells = serde_json::to_string(&p.cells)
-                .map_err(|e| StoreError::Corrupt { release_id: id.clone(), reason: e.to_string() })?;
-            st.execute(params![id, table.id, i as i64, p.per, p.subgroup, cells])?;
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt { release_id: id.clone(), reason: e.to_string() };
+    let mut new_keys = Vec::new();
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO release_partition (release_id, table_id, position, per, subgroup, keys_id, sigma, sigmas, vals)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for table in &release.tables {
+            for (i, p) in table.partitions.iter().enumerate() {
+                let keys: Vec<CellKey> = p.cells.iter().map(|c| c.key.clone()).collect();
+                let keys_id = match key_ids.get(&keys) {
+                    Some(k) => *k,
+                    None => {
+                        let text = serde_json::to_string(&keys).map_err(corrupt)?;
+                        tx.execute("INSERT OR IGNORE INTO partition_keys (keys) VALUES (?1)", [&text])?;
+                        let k: i64 =
+                            tx.query_row("SELECT keys_id FROM partition_keys WHERE keys = ?1", [&text], |r| r.get(0))?;
+                        new_keys.push((keys, k));
+                        k
+                    }
+                };
+                let values: Vec<Option<i64>> = p.cells.iter().map(|c| c.value.noisy()).collect();
+                let first = p.cells.first().map_or(0.0, |c| c.sigma);
+                let (sigma, sigmas) = if p.cells.iter().all(|c| c.sigma == first) {
+                    (Some(first), None)
+                } else {
+                    let all: Vec<f64> = p.cells.iter().map(|c| c.sigma).collect();
+                    (None, Some(serde_json::to_string(&all).map_err(corrupt)?))
+                };
+                let vals = serde_json::to_string(&values).map_err(corrupt)?;
+                st.execute(params![id, table.id, i as i64, p.per, p.subgroup, keys_id, sigma, sigmas, vals])?;
+            }
         }
     }
+    tx.commit()?;
+    // Only after the commit: a rolled-back key row must not be remembered.
+    key_ids.extend(new_keys);
     Ok(())
 }
 
@@ -225,19 +285,47 @@ pub fn periods(conn: &Connection) -> Result<Vec<String>, StoreError> {
 /// Every stored partition of `table_id`, in `period` (or every period when `None`).
 pub fn partitions(conn: &Connection, table_id: &str, period: Option<&str>) -> Result<Vec<StoredPartition>, StoreError> {
     let mut st = conn.prepare_cached(
-        "SELECT r.release_id, r.node_id, r.period, p.per, p.subgroup, p.cells
+        "SELECT r.release_id, r.node_id, r.period, p.per, p.subgroup, p.keys_id, p.sigma, p.sigmas, p.vals
            FROM release_partition p JOIN release r ON r.release_id = p.release_id
           WHERE p.table_id = ?1 AND (?2 IS NULL OR r.period = ?2)
           ORDER BY r.node_id, r.sequence, p.position",
     )?;
+    let mut keys_by_id: HashMap<i64, Arc<Vec<CellKey>>> = HashMap::new();
     let mut rows = st.query(params![table_id, period])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let release_id: String = r.get(0)?;
-        let text: String = r.get(5)?;
-        let cells = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt { release_id: release_id.clone(), reason: e.to_string() })?;
-        out.push(StoredPartition { node_id: r.get(1)?, period: r.get(2)?, per: r.get(3)?, subgroup: r.get(4)?, cells });
+        let corrupt = |reason: String| StoreError::Corrupt { release_id: release_id.clone(), reason };
+        let keys_id: i64 = r.get(5)?;
+        let keys = match keys_by_id.get(&keys_id) {
+            Some(k) => k.clone(),
+            None => {
+                let text: String =
+                    conn.query_row("SELECT keys FROM partition_keys WHERE keys_id = ?1", [keys_id], |r| r.get(0))?;
+                let k: Arc<Vec<CellKey>> = Arc::new(serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?);
+                keys_by_id.insert(keys_id, k.clone());
+                k
+            }
+        };
+        let vals: String = r.get(8)?;
+        let values: Vec<Option<i64>> = serde_json::from_str(&vals).map_err(|e| corrupt(e.to_string()))?;
+        let sigmas: Vec<f64> = match (r.get::<_, Option<f64>>(6)?, r.get::<_, Option<String>>(7)?) {
+            (Some(s), _) => vec![s; values.len()],
+            (None, Some(text)) => serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?,
+            (None, None) => return Err(corrupt("no sigma".into())),
+        };
+        if values.len() != keys.len() || sigmas.len() != keys.len() {
+            return Err(corrupt(format!("{} keys, {} values, {} sigmas", keys.len(), values.len(), sigmas.len())));
+        }
+        out.push(StoredPartition {
+            node_id: r.get(1)?,
+            period: r.get(2)?,
+            per: r.get(3)?,
+            subgroup: r.get(4)?,
+            keys,
+            values: values.into_iter().map(|v| v.map_or(CellValue::Suppressed, CellValue::Noisy)).collect(),
+            sigmas,
+        });
     }
     Ok(out)
 }
@@ -245,4 +333,51 @@ pub fn partitions(conn: &Connection, table_id: &str, period: Option<&str>) -> Re
 /// Number of accepted releases.
 pub fn release_count(conn: &Connection) -> Result<u64, StoreError> {
     Ok(conn.query_row("SELECT count(*) FROM release", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use lantern_policies::dp::{plan_release, PublicPartitions, StudentRecord};
+    use lantern_policies::release_policy::ReleasePolicy;
+
+    fn release(sequence: u64) -> Release {
+        let policy = ReleasePolicy::builtin().unwrap();
+        let public = PublicPartitions { rules: vec!["r1".into()], standards: vec![] };
+        let mut s = StudentRecord::new("p1");
+        s.set("tier", "1").set("flagged", "no").set("intervention_outcome", "none");
+        let tables = plan_release(&policy, &public).unwrap().compute(&[s]).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 10, 31, 0, 0, 0).unwrap();
+        Release::new("n1".parse().unwrap(), sequence, policy.period_containing(day), &policy, tables, at)
+    }
+
+    #[test]
+    fn partitions_read_back_as_released_with_shared_key_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db"), Synchronous::Normal).unwrap();
+        let mut r1 = release(1);
+        // One partition with per-cell σ, to exercise the list form.
+        r1.tables[0].partitions[0].cells[0].sigma = 99.0;
+        let r2 = release(2);
+        insert_release(&mut store.lock(), &r1, "t1").unwrap();
+        insert_release(&mut store.lock(), &r2, "t2").unwrap();
+        let db = store.lock();
+        let distinct: i64 = db.query_row("SELECT count(*) FROM partition_keys", [], |r| r.get(0)).unwrap();
+        let per_release: usize = r1.tables.iter().map(|t| t.partitions.len()).sum();
+        assert!(distinct as usize <= per_release, "key lists are shared between releases");
+        let table = &r1.tables[0];
+        let parts = partitions(&db, &table.id, Some("2026-10")).unwrap();
+        assert_eq!(parts.len(), 2 * table.partitions.len());
+        for (stored, released) in parts.iter().zip(&table.partitions) {
+            let cells: Vec<_> = stored.cells().map(|(k, v, s)| (k.clone(), v, s)).collect();
+            let expected: Vec<_> = released.cells.iter().map(|c| (c.key.clone(), c.value, c.sigma)).collect();
+            assert_eq!(cells, expected);
+        }
+        assert_eq!(parts[0].sigmas[0], 99.0);
+        assert!(partitions(&db, &table.id, Some("2026-11")).unwrap().is_empty());
+        assert_eq!(release_count(&db).unwrap(), 2);
+    }
 }

@@ -19,15 +19,27 @@ CREATE TABLE release (
 ) STRICT;
 CREATE INDEX release_by_period ON release (period, node_id);
 
--- One row per released partition (a table, or one rule/standard/subgroup family of it); `cells`
--- is the JSON list of the partition's cells as released: key, noisy value or "suppressed", σ.
+-- The cell keys of a partition, stored once and shared by every release that lists the same keys
+-- in the same order (they come from the public domains of the policy). JSON list of cell keys.
+CREATE TABLE partition_keys (
+    keys_id  INTEGER PRIMARY KEY,
+    keys     TEXT NOT NULL UNIQUE
+) STRICT;
+
+-- One row per released partition (a table, or one rule/standard/subgroup family of it): its noisy
+-- values in key order (JSON list, null where suppressed) and the noise scale σ (one for the
+-- partition, or a JSON list when its cells differ).
 CREATE TABLE release_partition (
     release_id  TEXT NOT NULL REFERENCES release (release_id) ON DELETE CASCADE,
     table_id    TEXT NOT NULL,
     position    INTEGER NOT NULL,
     per         TEXT,
     subgroup    TEXT,
-    cells       TEXT NOT NULL,
+    keys_id     INTEGER NOT NULL REFERENCES partition_keys (keys_id),
+    sigma       REAL,
+    sigmas      TEXT,
+    vals        TEXT NOT NULL,
+    CHECK ((sigma IS NULL) <> (sigmas IS NULL)),
     PRIMARY KEY (release_id, table_id, position)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX release_partition_by_table ON release_partition (table_id, release_id);
