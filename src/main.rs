@@ -122,6 +122,9 @@ enum NodeCommand {
         /// Release the period running today (counting today's enrollment) instead of the last ended one.
         #[arg(long)]
         current: bool,
+        /// Queue every sealed release again, same bytes (after the aggregator lost some); spends nothing.
+        #[arg(long, conflicts_with_all = ["dry_run", "current"])]
+        resend: bool,
     },
     /// xAPI data sources (quiz and LMS tools) and their credentials.
     Source {
@@ -289,9 +292,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     println!("{}", node::import(&cfg, kind, &path)?);
                 }
-                NodeCommand::Release { dry_run, current } => {
+                NodeCommand::Release { dry_run, current, resend } => {
                     let store = node::open_store(&cfg)?;
-                    let r = lantern_node::release::release_command(&cfg, &store, dry_run, current);
+                    let r = if resend {
+                        lantern_node::release::resend_command(&store)
+                    } else {
+                        lantern_node::release::release_command(&cfg, &store, dry_run, current)
+                    };
                     store.shutdown();
                     println!("{}", r?);
                 }

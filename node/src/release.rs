@@ -323,6 +323,13 @@ impl ReleaseBackground {
     }
 }
 
+/// `lantern node release --resend`: queue every sealed release again (same bytes). The aggregator
+/// acknowledges those it has without counting them twice and accepts the ones it lost.
+pub fn resend_command(store: &Store) -> Result<String, ReleaseError> {
+    let n = store.write_blocking(|c| Ok::<_, ReleaseError>(sql::mark_all_pending(c)?))?;
+    Ok(format!("{n} acknowledged release(s) queued again; a running `node serve` re-sends them (same bytes)"))
+}
+
 /// `lantern node release [--dry-run] [--current]`: the last ended period (or, with `current`, the
 /// period running today, counting today's enrollment). Prints the summary.
 pub fn release_command(

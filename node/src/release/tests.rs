@@ -103,6 +103,24 @@ fn release_records_its_spend_and_sealed_bytes_then_refuses_the_exhausted_period(
 }
 
 #[test]
+fn resend_queues_acknowledged_releases_again_with_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_temp(dir.path()).unwrap();
+    let policies = Policies::defaults().unwrap();
+    let k = keys();
+    let period = policies.release.period_containing(day(2026, 10, 15));
+    run_release(&store, &policies, &node(), &period, period.end, now(), Some(&k.keys)).unwrap();
+    let before = store.read_blocking(sql::pending_releases).unwrap();
+    let id = before[0].release_id.clone();
+    store.write_blocking(move |c| sql::record_acknowledged(c, &id, "t")).unwrap();
+    assert!(store.read_blocking(sql::pending_releases).unwrap().is_empty());
+    assert!(resend_command(&store).unwrap().starts_with("1 acknowledged release(s) queued again"));
+    let again = store.read_blocking(sql::pending_releases).unwrap();
+    assert_eq!(again[0].sealed, before[0].sealed);
+    assert_eq!(counts(&store), (1, 1), "no new spend");
+}
+
+#[test]
 fn last_ended_period_is_the_previous_month() {
     let policy = ReleasePolicy::builtin().unwrap();
     assert_eq!(last_ended_period(&policy, day(2026, 11, 2)).label, "2026-10");

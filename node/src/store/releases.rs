@@ -211,6 +211,12 @@ pub fn record_acknowledged(c: &Connection, release_id: &str, at: &str) -> Result
     Ok(())
 }
 
+/// Marks every queued release unacknowledged, so the sender delivers them all again (after an
+/// aggregator restored from an older backup). Returns how many rows changed.
+pub fn mark_all_pending(c: &Connection) -> Result<usize, StoreError> {
+    Ok(c.execute("UPDATE outbox SET acknowledged_at = NULL WHERE acknowledged_at IS NOT NULL", [])?)
+}
+
 /// One outbox row for reports (no sealed bytes).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxRow {
