@@ -27,12 +27,17 @@ struct Harness {
 }
 
 async fn harness() -> Harness {
+    harness_with(32 * 1024 * 1024).await
+}
+
+async fn harness_with(max_release_bytes: usize) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let files = keys::generate(&dir.path().join("keys")).unwrap();
     let config = AggregatorConfig {
         data_dir: dir.path().join("agg"),
         listen: "127.0.0.1:0".parse().unwrap(),
         identity_file: files.aggregator_identity.clone(),
+        max_release_bytes,
         nodes: vec![NodeEntry {
             id: "oak-hill".into(),
             name: Some("Oak Hill Middle".into()),
@@ -278,4 +283,16 @@ async fn restart_keeps_releases_and_sequence() {
     let r1b = seal(&release(&policy, "oak-hill", 1, 11), &signing, &recipient).unwrap();
     assert_eq!(client.post(&url).body(r1b).send().await.unwrap().status().as_u16(), 409);
     agg.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_in_the_json_shape() {
+    let h = harness_with(4096).await;
+    assert_error(&h.post(vec![b'x'; 10_000]).await, 413, "payload_too_large");
+    assert_eq!(h.stored().await, 0);
+    assert!(h.metrics().await.contains("reason=\"payload_too_large\"} 1"));
+    // Unknown routes and methods answer in the same shape.
+    assert_error(&h.get("/api/v1/nope", None).await, 404, "not_found");
+    let resp = h.client.get(format!("{}/api/v1/releases", h.agg.url())).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
 }

@@ -20,8 +20,17 @@ use crate::store;
 /// `POST /api/v1/releases`: body = the sealed envelope bytes.
 pub async fn post_release(
     State(state): State<AppState>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Acknowledgement>), ApiError> {
+    let body = body.map_err(|e| {
+        let (status, code) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        } else {
+            (StatusCode::BAD_REQUEST, "bad_request")
+        };
+        state.metrics.reject(code);
+        ApiError::new(status, code, e.body_text())
+    })?;
     let s = state.clone();
     let result = tokio::task::spawn_blocking(move || {
         let release = intake::open(&body, &s.identity, &s.nodes)?;
