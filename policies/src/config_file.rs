@@ -97,3 +97,44 @@ fn set_path(table: &mut toml::Table, key_path: &[&str], value: toml::Value) {
 pub fn lantern_env() -> Vec<(String, String)> {
     std::env::vars().filter(|(k, _)| k.starts_with("LANTERN_")).collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Small {
+        port: u16,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Inner {
+        on: bool,
+    }
+
+    const OVERRIDES: &[(&str, &[&str])] = &[("X_PORT", &["port"]), ("X_ON", &["inner", "on"])];
+
+    fn no_zero(s: &Small) -> Result<(), String> {
+        (s.port != 0).then_some(()).ok_or_else(|| "port: must not be 0".to_string())
+    }
+
+    #[test]
+    fn file_then_env_then_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("small.toml");
+        std::fs::write(&p, "port = 5\n").unwrap();
+        let env = vec![("X_ON".to_string(), "true".to_string()), ("X_OTHER".to_string(), "1".to_string())];
+        let s: Small = load_config(Some(&p), "none.toml", &env, OVERRIDES, no_zero).unwrap();
+        assert_eq!(s, Small { port: 5, inner: Inner { on: true } });
+        let env = vec![("X_PORT".to_string(), "0".to_string())];
+        let err = load_config::<Small>(Some(&p), "none.toml", &env, OVERRIDES, no_zero).unwrap_err();
+        assert!(err.to_string().ends_with("small.toml: port: must not be 0"), "{err}");
+        std::fs::write(&p, "port = 5\nprot = 6\n").unwrap();
+        let err = load_config::<Small>(Some(&p), "none.toml", &[], OVERRIDES, no_zero).unwrap_err();
+        assert!(err.to_string().contains("small.toml:2:1") && err.to_string().contains("prot"), "{err}");
+    }
+}
