@@ -70,10 +70,7 @@ pub async fn upload(State(state): State<AppState>, Path(kind): Path<String>, bod
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let reports = state
-        .store
-        .read(crate::import::list_imports)
-        .await
-        .map_err(|e| ApiError::internal("listing imports", e))?;
+    let reports =
+        state.store.read(crate::import::list_imports).await.map_err(|e| ApiError::internal("listing imports", e))?;
     Ok(axum::Json(json!({ "imports": reports })))
 }
