@@ -1,13 +1,14 @@
 //! Every route of the node on one screen, with what it requires. `route_table()` is the list the
 //! RBAC matrix test walks; a route added here without an entry in that test fails the test.
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::{account, admin, health, pages, privacy};
+use super::routes::{account, admin, health, imports, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -82,6 +83,14 @@ fn build() -> Routes {
             "/api/v1/accounts/{username}/disable",
             Access::Api(C::ManageAccounts),
             admin::disable_account,
+        )
+        // Imports (all or nothing)
+        .add(get.clone(), "/api/v1/imports", Access::Api(C::ImportData), imports::list)
+        .add(
+            post.clone(),
+            "/api/v1/imports/{kind}",
+            Access::Api(C::ImportData),
+            imports::upload.layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
         )
         // Privacy records
         .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)

@@ -4,5 +4,6 @@
 pub mod account;
 pub mod admin;
 pub mod health;
+pub mod imports;
 pub mod pages;
 pub mod privacy;

@@ -4,4 +4,5 @@
 mod support;
 
 mod auth_flows;
+mod imports;
 mod rbac_matrix;

@@ -30,6 +30,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/accounts/{username}/links", Some(&[Admin])),
         ("POST", "/api/v1/accounts/{username}/password", Some(&[Admin])),
         ("POST", "/api/v1/accounts/{username}/disable", Some(&[Admin])),
+        ("GET", "/api/v1/imports", Some(&[Admin])),
+        ("POST", "/api/v1/imports/{kind}", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
         ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
         ("GET", "/", None),
@@ -45,7 +47,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{username}", "nobody-here")
+    path.replace("{id}", "999999").replace("{username}", "nobody-here").replace("{kind}", "attendance")
 }
 
 #[tokio::test]
