@@ -219,3 +219,60 @@ fn counts_the_students_enrolled_on_the_as_of_date_from_an_imported_school() {
     let s = run_release(&store, &policies, &node(), &period, period.end, now(), None).unwrap();
     assert_eq!(s.students, 30);
 }
+
+#[test]
+fn the_schedule_releases_the_last_ended_period_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_temp(dir.path()).unwrap();
+    let policies = Policies::defaults().unwrap();
+    let k = keys();
+    let clock = crate::clock::FixedClock::new(now());
+    let first = schedule::release_due_period(&store, &policies, &node(), &k.keys, &clock).unwrap().unwrap();
+    assert_eq!((first.period.as_str(), first.sequence), ("2026-10", Some(1)));
+    assert!(schedule::release_due_period(&store, &policies, &node(), &k.keys, &clock).unwrap().is_none());
+    clock.advance(chrono::Duration::days(31));
+    let next = schedule::release_due_period(&store, &policies, &node(), &k.keys, &clock).unwrap().unwrap();
+    assert_eq!(next.period, "2026-11");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_serve_background_queues_and_keeps_retrying_an_unreachable_aggregator_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_temp(dir.path()).unwrap();
+    let files = keys::generate(&dir.path().join("keys")).unwrap();
+    let mut config = NodeConfig { school_id: "oak-hill".into(), ..NodeConfig::default() };
+    config.release = crate::config::ReleaseConfig {
+        enabled: true,
+        // Nothing listens on port 1: every delivery attempt fails.
+        aggregator_url: Some("http://127.0.0.1:1".into()),
+        aggregator_recipient_file: Some(files.aggregator_recipient.clone()),
+        signing_key_file: Some(files.node_signing_key.clone()),
+        check_interval_seconds: 3600,
+        retry_max_seconds: 1,
+    };
+    let policies = Arc::new(Policies::defaults().unwrap());
+    let clock = Arc::new(crate::clock::FixedClock::new(now()));
+    let bg = ReleaseBackground::start(&config, store.clone(), policies, clock).unwrap().unwrap();
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = store.read(sql::outbox_rows).await.unwrap();
+        if rows.first().is_some_and(|r| r.attempts >= 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(rows.len(), 1, "the scheduler queued October's release");
+    assert_eq!(rows[0].period, "2026-10");
+    assert!(rows[0].attempts >= 2 && rows[0].acknowledged_at.is_none(), "{rows:?}");
+    assert!(rows[0].last_error.as_deref().unwrap_or("").starts_with("cannot reach the aggregator"));
+    tokio::time::timeout(std::time::Duration::from_secs(5), bg.stop()).await.unwrap();
+    // Disabled: nothing starts.
+    config.release.enabled = false;
+    let none = ReleaseBackground::start(
+        &config,
+        store,
+        Arc::new(Policies::defaults().unwrap()),
+        Arc::new(crate::clock::SystemClock),
+    );
+    assert!(none.unwrap().is_none());
+}
