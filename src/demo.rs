@@ -1,5 +1,5 @@
-//! `lantern demo`: a live system on synthetic data with no setup — three school nodes on loopback
-//! ports, each with a generated school imported (roster, item bank, attendance, outcomes) and an
+//! `lantern demo`: a live system on synthetic data with no setup — a district aggregator and three
+//! school nodes on loopback ports, each with a generated school imported (roster, item bank, attendance, outcomes) and an
 //! account for every role linked to real rostered people; printed with their passwords. Runs until
 //! Ctrl-C (or `--seconds`).
 
@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use lantern_aggregator::config::NodeEntry;
+use lantern_aggregator::{AggregatorConfig, RunningAggregator};
 use lantern_node::auth::{self, LinkTarget, Role};
 use lantern_node::clock::SystemClock;
 use lantern_node::commands;
-use lantern_node::config::NodeConfig;
+use lantern_node::config::{NodeConfig, ReleaseConfig};
 use lantern_node::http::RunningNode;
 use lantern_node::imports::{run_import, ImportInput};
+use lantern_node::release::ReleaseBackground;
 use lantern_node::synth::{self, SynthParams, SyntheticSchool};
+use lantern_policies::keys;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DemoArgs {
@@ -62,9 +66,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     rt.block_on(run_async(args))
 }
 
-/// A running demo: its nodes (name, server) and the data directory.
+/// A running demo: the district aggregator, its school nodes (name, server, release sender) and the
+/// data directory.
 pub struct Demo {
+    pub aggregator: RunningAggregator,
+    /// The analysts' bearer token for the aggregator (also accepted by its `/login`).
+    pub analyst_token: String,
     pub nodes: Vec<(String, RunningNode)>,
+    releases: Vec<ReleaseBackground>,
     pub root: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -72,9 +81,13 @@ pub struct Demo {
 impl Demo {
     /// Stops every server gracefully (the temporary data directory goes with `self`).
     pub async fn stop(self) -> anyhow::Result<()> {
+        for r in self.releases {
+            r.stop().await;
+        }
         for (_, node) in self.nodes {
             node.stop().await.context("stopping a demo node")?;
         }
+        self.aggregator.stop().await.context("stopping the demo aggregator")?;
         Ok(())
     }
 }
@@ -84,6 +97,7 @@ async fn run_async(args: DemoArgs) -> anyhow::Result<()> {
     let demo = start(args).await?;
     println!("Lantern demo is running. Data: {}", demo.root.display());
     println!();
+    println!("  District aggregator        {}   (analyst token: {})", demo.aggregator.url(), demo.analyst_token);
     for (name, node) in &demo.nodes {
         println!("  {:<26} {}", name, node.url());
     }
@@ -114,14 +128,74 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
         }
     };
     let days = days_so_far();
+    let port_at = |i: usize| if args.port == 0 { 0 } else { args.port + i as u16 };
+
+    // Keys: one signing key per school; the district's age identity from the first key set.
+    let mut key_files = Vec::new();
+    for (id, _, _) in SCHOOLS {
+        let dir = root.join("keys").join(id);
+        let files = if dir.join(keys::NODE_SIGNING_KEY_FILE).exists() {
+            keys::KeyFiles {
+                node_signing_key: dir.join(keys::NODE_SIGNING_KEY_FILE),
+                node_public_key: dir.join(keys::NODE_PUBLIC_KEY_FILE),
+                aggregator_identity: dir.join(keys::AGGREGATOR_IDENTITY_FILE),
+                aggregator_recipient: dir.join(keys::AGGREGATOR_RECIPIENT_FILE),
+            }
+        } else {
+            keys::generate(&dir).context("generating demo keys")?
+        };
+        key_files.push(files);
+    }
+    let district = &key_files[0];
+    let agg_config = AggregatorConfig {
+        district_name: "Lantern Demo District".into(),
+        data_dir: root.join("aggregator"),
+        listen: SocketAddr::from(([127, 0, 0, 1], port_at(SCHOOLS.len()))),
+        identity_file: district.aggregator_identity.clone(),
+        nodes: SCHOOLS
+            .iter()
+            .zip(&key_files)
+            .map(|((id, name, _), k)| NodeEntry {
+                id: (*id).into(),
+                name: Some((*name).into()),
+                public_key: None,
+                public_key_file: Some(k.node_public_key.clone()),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let aggregator = match lantern_aggregator::start(agg_config.clone()).await {
+        Ok(a) => a,
+        Err(_) if args.port != 0 => {
+            let cfg = AggregatorConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..agg_config };
+            lantern_aggregator::start(cfg).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let analyst_token = match &aggregator.new_analyst_token {
+        Some(t) => t.clone(),
+        None => std::fs::read_to_string(root.join("aggregator").join("analyst-token"))
+            .map(|t| t.trim().to_string())
+            .unwrap_or_else(|_| "(see the aggregator's analyst-token file)".into()),
+    };
+
     let mut nodes: Vec<(String, RunningNode)> = Vec::new();
+    let mut releases = Vec::new();
     for (i, (id, name, seed)) in SCHOOLS.iter().enumerate() {
-        let port = if args.port == 0 { 0 } else { args.port + i as u16 };
+        let port = port_at(i);
         let config = NodeConfig {
             school_id: (*id).into(),
             school_name: (*name).into(),
             data_dir: root.join(id),
             listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            release: ReleaseConfig {
+                enabled: true,
+                aggregator_url: Some(aggregator.url()),
+                aggregator_recipient_file: Some(district.aggregator_recipient.clone()),
+                signing_key_file: Some(key_files[i].node_signing_key.clone()),
+                check_interval_seconds: 60,
+                retry_max_seconds: 10,
+            },
             ..NodeConfig::default()
         };
         let params = SynthParams {
@@ -148,9 +222,15 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
             }
             Err(e) => return Err(e.into()),
         };
+        // Each school seals the last ended month's release and delivers it to the district.
+        let st = &node.state;
+        if let Some(bg) = ReleaseBackground::start(&st.config, st.store.clone(), st.policies.clone(), st.clock.clone())?
+        {
+            releases.push(bg);
+        }
         nodes.push(((*name).to_string(), node));
     }
-    Ok(Demo { nodes, root, _temp: temp })
+    Ok(Demo { aggregator, analyst_token, nodes, releases, root, _temp: temp })
 }
 
 /// Writes the synthetic school, imports it and creates the linked demo accounts. Idempotent: a kept

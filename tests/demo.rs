@@ -1,5 +1,6 @@
 //! The demo as a person meets it: every school node answers, and every role can sign in and lands
-//! on its own home page, linked to real rostered people.
+//! on its own home page, linked to real rostered people; the district aggregator receives each
+//! school's sealed release.
 
 use lantern::demo::{self, DemoArgs, DEMO_ACCOUNTS};
 use serde_json::Value;
@@ -44,5 +45,27 @@ async fn demo_serves_three_schools_and_every_role_can_log_in() {
             }
         }
     }
+    // Every school seals last month's release and the district aggregator receives it.
+    let mut nodes_seen = Vec::new();
+    for _ in 0..100 {
+        let ledger: Value = client
+            .get(format!("{}/api/v1/ledger", d.aggregator.url()))
+            .bearer_auth(&d.analyst_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        nodes_seen =
+            ledger["periods"].as_array().unwrap().iter().map(|r| r["node"].as_str().unwrap().to_string()).collect();
+        nodes_seen.sort();
+        nodes_seen.dedup();
+        if nodes_seen.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(nodes_seen, ["jefferson-middle", "lincoln-middle", "roosevelt-middle"]);
     d.stop().await.unwrap();
 }
