@@ -5,6 +5,7 @@
 //! Layers, calls going one way: `http` (routes, extractors, views) → domain (`auth`, `audit`, ...)
 //! → `store` (all SQL).
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod interventions;
 pub mod imports;
 pub mod policies;
 pub mod sources;

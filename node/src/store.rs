@@ -4,6 +4,7 @@
 //! connections. All SQL of the node lives under this module.
 
 pub mod access_log;
+pub mod alerts;
 pub mod accounts;
 pub mod migrations;
 mod readers;

@@ -1,0 +1,1 @@
+//! Interventions (placeholder while building).
