@@ -20,7 +20,7 @@ pub mod evaluate;
 // pub mod view;
 pub mod workflow;
 
-// pub use crate::interventions::{outcome_counts, OutcomeCounts};
+pub use crate::interventions::{outcome_counts, OutcomeCounts};
 pub use crate::store::alerts::{FlagRow, FlagState};
 pub use evaluate::{evaluate_all, evaluate_student, expire_due, FlagChange};
 pub use workflow::{transition, TransitionRequest};

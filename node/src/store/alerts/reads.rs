@@ -173,3 +173,10 @@ pub fn outcome_after(c: &Connection, key: &str, from: &str) -> Result<Option<u8>
     .query_row(params![key, from], |r| r.get(0))
     .optional()?)
 }
+
+/// An account's role, by id.
+pub fn account_role(c: &Connection, account_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(c.prepare_cached("SELECT role FROM account WHERE id = ?1 AND disabled = 0")?
+        .query_row([account_id], |r| r.get(0))
+        .optional()?)
+}
