@@ -9,15 +9,15 @@
 //! `appeals` · `interim_facts` (a stand-in for `indicators::student_facts`) · `regroup` ·
 //! `next_steps` · `summaries` · `tuning`.
 
-// pub mod appeals;
+pub mod appeals;
 pub mod evaluate;
-// pub mod family;
+pub mod family;
 // pub mod interim_facts;
 // pub mod next_steps;
 // pub mod regroup;
 // pub mod summaries;
 // pub mod tuning;
-// pub mod view;
+pub mod view;
 pub mod workflow;
 
 pub use crate::interventions::{outcome_counts, OutcomeCounts};
