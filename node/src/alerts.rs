@@ -12,7 +12,7 @@
 pub mod appeals;
 pub mod evaluate;
 pub mod family;
-// pub mod interim_facts;
+pub mod interim_facts;
 // pub mod next_steps;
 // pub mod regroup;
 // pub mod summaries;

@@ -2,6 +2,7 @@
 //! the response.
 
 pub mod account;
+pub mod alerts;
 pub mod admin;
 pub mod health;
 pub mod pages;
