@@ -3,5 +3,7 @@
 
 mod support;
 
+mod alerts;
+mod alerts_fixture;
 mod auth_flows;
 mod rbac_matrix;
