@@ -13,10 +13,10 @@ pub mod appeals;
 pub mod evaluate;
 pub mod family;
 pub mod interim_facts;
-// pub mod next_steps;
-// pub mod regroup;
+pub mod next_steps;
+pub mod regroup;
 // pub mod summaries;
-// pub mod tuning;
+pub mod tuning;
 pub mod view;
 pub mod workflow;
 

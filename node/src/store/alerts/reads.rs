@@ -91,22 +91,25 @@ pub fn scored_answers(c: &Connection, key: &str, until: &str) -> Result<Vec<Scor
 }
 
 /// How often each misconception was signalled by the students' wrong answers (the chosen
-/// distractor's misconception in the item bank), optionally only on items of one standard.
+/// distractor's misconception in the item bank), optionally only on items of one standard and
+/// only answers at or after `since` (RFC 3339).
 pub fn misconception_counts(
     c: &Connection,
     students: &[String],
     standard: Option<&str>,
+    since: Option<&str>,
 ) -> Result<BTreeMap<String, u64>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT ch.misconception, count(*) FROM learning_event le
            JOIN item_choice ch ON ch.item_id = le.item_id AND ch.choice = le.response
           WHERE le.student_key = ?1 AND ch.is_correct = 0 AND ch.misconception IS NOT NULL
             AND (?2 IS NULL OR EXISTS (SELECT 1 FROM item_standard s WHERE s.item_id = le.item_id AND s.standard = ?2))
+            AND (?3 IS NULL OR le.at >= ?3)
           GROUP BY ch.misconception",
     )?;
     let mut counts = BTreeMap::new();
     for key in students {
-        for row in st.query_map(params![key, standard], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
+        for row in st.query_map(params![key, standard, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
             let (m, n) = row?;
             *counts.entry(m).or_insert(0) += n;
         }
@@ -179,4 +182,85 @@ pub fn account_role(c: &Connection, account_id: i64) -> Result<Option<String>, S
     Ok(c.prepare_cached("SELECT role FROM account WHERE id = ?1 AND disabled = 0")?
         .query_row([account_id], |r| r.get(0))
         .optional()?)
+}
+
+/// Scored answers of a student in `[from, to)` (RFC 3339): (answered, correct).
+pub fn answers_between(c: &Connection, key: &str, from: &str, to: &str) -> Result<(u64, u64), StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT count(*), COALESCE(sum(correct), 0) FROM learning_event
+          WHERE student_key = ?1 AND correct IS NOT NULL AND at >= ?2 AND at < ?3",
+    )?
+    .query_row(params![key, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Per rule: flags raised, and how many are now dismissed, expired, resolved, or still live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFlagCounts {
+    pub raised: u64,
+    pub dismissed: u64,
+    pub expired: u64,
+    pub resolved: u64,
+    pub live: u64,
+    /// Flags a person ever overrode.
+    pub overridden: u64,
+}
+
+pub fn rule_flag_counts(c: &Connection) -> Result<BTreeMap<String, RuleFlagCounts>, StoreError> {
+    let mut out: BTreeMap<String, RuleFlagCounts> = BTreeMap::new();
+    let mut st = c.prepare_cached(
+        "SELECT rule_id, count(*), sum(state = 'dismissed'), sum(state = 'expired'), sum(state = 'resolved'),
+                sum(state IN ('open', 'acknowledged', 'overridden', 'intervention_started'))
+           FROM flag GROUP BY rule_id",
+    )?;
+    for row in st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            RuleFlagCounts {
+                raised: r.get(1)?,
+                dismissed: r.get(2)?,
+                expired: r.get(3)?,
+                resolved: r.get(4)?,
+                live: r.get(5)?,
+                overridden: 0,
+            },
+        ))
+    })? {
+        let (rule, counts) = row?;
+        out.insert(rule, counts);
+    }
+    let mut st = c.prepare_cached(
+        "SELECT f.rule_id, count(DISTINCT f.id) FROM flag_event e JOIN flag f ON f.id = e.flag_id
+          WHERE e.to_state = 'overridden' GROUP BY f.rule_id",
+    )?;
+    for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
+        let (rule, n) = row?;
+        out.entry(rule).or_default().overridden = n;
+    }
+    Ok(out)
+}
+
+/// Every rating with its flag's rule: (rule id, flag id, useful, comment).
+pub fn ratings_by_rule(c: &Connection) -> Result<Vec<(String, i64, bool, Option<String>)>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT f.rule_id, r.flag_id, r.useful, r.comment FROM flag_rating r JOIN flag f ON f.id = r.flag_id
+          ORDER BY f.rule_id, r.flag_id, r.at",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Each student flagged by each rule, with the first time: (rule id, student key, first raised).
+pub fn flagged_students(c: &Connection) -> Result<Vec<(String, String, String)>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT rule_id, student_key, min(raised_at) FROM flag GROUP BY rule_id, student_key ORDER BY 1, 2",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Flag transitions in `[from, to)`: (flag id, to_state).
+pub fn transitions_between(c: &Connection, from: &str, to: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut st = c.prepare_cached("SELECT flag_id, to_state FROM flag_event WHERE at >= ?1 AND at < ?2 ORDER BY id")?;
+    let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
