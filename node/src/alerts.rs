@@ -15,7 +15,7 @@ pub mod family;
 pub mod interim_facts;
 pub mod next_steps;
 pub mod regroup;
-// pub mod summaries;
+pub mod summaries;
 pub mod tuning;
 pub mod view;
 pub mod workflow;

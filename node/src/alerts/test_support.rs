@@ -141,3 +141,50 @@ pub fn dump(store: &Store, table: &str) -> Vec<String> {
         })
         .unwrap()
 }
+
+/// Three bank items on the focus standard (choice B signals "ratio-as-difference", C
+/// "adds-parts"), and three wrong answers of S1 the day before `t0` (B, B, C), plus attendance.
+pub fn seed_answers(store: &Store) {
+    store
+        .write_blocking(|c| -> Result<(), StoreError> {
+            c.execute_batch(
+                "INSERT INTO data_source (id, name, key, secret_sha256, created_at)
+                 VALUES (1, 'quiz', 'src_quiz', x'00', '2026-09-01T00:00:00.000Z');",
+            )?;
+            for i in 1..=4 {
+                let item = format!("q{i}");
+                c.execute(
+                    "INSERT INTO item (item_id, activity_id, title, max_score) VALUES (?1, ?1, ?1, 1.0)",
+                    [&item],
+                )?;
+                c.execute("INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, 0)", [&item, FOCUS])?;
+                for (pos, (choice, mc, ok)) in
+                    [("A", None, 1), ("B", Some("ratio-as-difference"), 0), ("C", Some("adds-parts"), 0)].into_iter().enumerate()
+                {
+                    c.execute(
+                        "INSERT INTO item_choice (item_id, choice, misconception, is_correct, position)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        rusqlite::params![item, choice, mc, ok, pos],
+                    )?;
+                }
+            }
+            for (seq, response) in [(1, "B"), (2, "B"), (3, "C")] {
+                let at = "2026-10-04T09:00:00.000Z";
+                c.execute(
+                    "INSERT INTO statement (seq, id, stored, timestamp, source_id, actor, verb, object, json)
+                     VALUES (?1, ?2, ?3, ?3, 1, 'mbox:ada', 'answered', ?4, '{}')",
+                    rusqlite::params![seq, format!("id-{seq}"), at, format!("q{seq}")],
+                )?;
+                c.execute(
+                    "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, correct, response)
+                     VALUES (?1, 'p_s1', ?2, 'answered', ?3, 'class-1', 0, ?4)",
+                    rusqlite::params![seq, at, format!("q{seq}"), response],
+                )?;
+            }
+            for (d, s) in [("2026-09-29", "present"), ("2026-09-30", "absent"), ("2026-10-01", "present"), ("2026-10-02", "absent")] {
+                c.execute("INSERT INTO attendance (pkey, date, status) VALUES ('p_s1', ?1, ?2)", [d, s])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -264,3 +264,8 @@ pub fn transitions_between(c: &Connection, from: &str, to: &str) -> Result<Vec<(
     let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// A class's title, if the class exists.
+pub fn class_title(c: &Connection, class_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(c.prepare_cached("SELECT title FROM class WHERE sourced_id = ?1")?.query_row([class_id], |r| r.get(0)).optional()?)
+}
