@@ -7,7 +7,7 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::alerts::{self, interventions};
+use super::routes::alerts::{self, interventions, teaching};
 use super::routes::{account, admin, health, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
@@ -92,6 +92,7 @@ fn build() -> Routes {
         .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
         // Early-warning alerts, interventions, appeals (issue 7)
         .add(get.clone(), "/api/v1/alerts", Access::Api(C::ManageAlerts), alerts::list)
+        .add(get.clone(), "/api/v1/alerts/tuning", Access::Api(C::ViewSchoolwide), teaching::tuning)
         .add(get.clone(), "/api/v1/alerts/{id}", Access::Api(C::ManageAlerts), alerts::detail)
         .add(post.clone(), "/api/v1/alerts/{id}/transitions", Access::Api(C::ManageAlerts), alerts::transition)
         .add(post.clone(), "/api/v1/alerts/{id}/rating", Access::Api(C::ManageAlerts), alerts::rate)
@@ -105,6 +106,18 @@ fn build() -> Routes {
         .add(post.clone(), "/api/v1/appeals", Access::Api(C::FileAppeal), alerts::file_appeal)
         .add(post.clone(), "/api/v1/appeals/{id}/answer", Access::Api(C::AnswerAppeals), alerts::answer_appeal)
         .add(get.clone(), "/api/v1/supports", Access::Api(C::FileAppeal), alerts::supports)
+        .add(get.clone(), "/api/v1/classes/{class}/regroup", Access::Api(C::ViewClasses), teaching::regroup)
+        .add(get.clone(), "/api/v1/students/{student}/next-steps", Access::Api(C::ViewStudents), teaching::next_steps)
+        .add(
+            post.clone(),
+            "/api/v1/students/{student}/next-steps",
+            Access::Api(C::ManageAlerts),
+            teaching::accept_next_steps,
+        )
+        .add(get.clone(), "/api/v1/practice/next-steps", Access::DataSource, teaching::practice_next_steps)
+        .add(get.clone(), "/api/v1/summaries/teacher", Access::Api(C::ViewClasses), teaching::teacher_summary)
+        .add(get.clone(), "/api/v1/summaries/mtss", Access::Api(C::ViewSchoolwide), teaching::mtss_summary)
+        .add(get.clone(), "/api/v1/summaries/family", Access::Api(C::ViewStudents), teaching::family_summary)
         // Pages
         .add(get.clone(), "/", Access::Public, pages::root)
         .add(get.clone(), "/login", Access::Public, pages::login_form)

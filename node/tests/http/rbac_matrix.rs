@@ -47,6 +47,15 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/appeals", Some(&[Student, Guardian])),
         ("POST", "/api/v1/appeals/{id}/answer", Some(&[Mtss])),
         ("GET", "/api/v1/supports", Some(&[Student, Guardian])),
+        ("GET", "/api/v1/alerts/tuning", Some(&[Mtss])),
+        ("GET", "/api/v1/classes/{class}/regroup", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("POST", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss])),
+        // Data-source Basic credentials only: anonymous 401, every person's session 403.
+        ("GET", "/api/v1/practice/next-steps", Some(NONE)),
+        ("GET", "/api/v1/summaries/teacher", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/summaries/mtss", Some(&[Mtss])),
+        ("GET", "/api/v1/summaries/family", Some(&[Teacher, Mtss, Student, Guardian])),
         ("GET", "/", None),
         ("GET", "/login", None),
         ("POST", "/login", None),
@@ -55,12 +64,14 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
     ];
-    let _ = NONE;
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{username}", "nobody-here")
+    path.replace("{id}", "999999")
+        .replace("{username}", "nobody-here")
+        .replace("{class}", "no-such-class")
+        .replace("{student}", "no-such-student")
 }
 
 #[tokio::test]
