@@ -5,5 +5,6 @@ mod support;
 
 mod alerts;
 mod alerts_fixture;
+mod alerts_teaching;
 mod auth_flows;
 mod rbac_matrix;
