@@ -7,7 +7,7 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::alerts::{self, interventions, teaching};
+use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
 use super::routes::{account, admin, health, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
@@ -125,6 +125,9 @@ fn build() -> Routes {
         .add(post.clone(), "/logout", Access::Page(C::OwnAccount), pages::logout)
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
+        .add(get.clone(), "/alerts", Access::Page(C::ManageAlerts), alert_pages::list)
+        .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
+        .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
         .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
 }
 

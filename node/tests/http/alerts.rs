@@ -195,3 +195,40 @@ async fn a_guardian_appeals_and_mtss_answers() {
     let (_, theirs) = get(&n, &guardian, "/api/v1/appeals").await;
     assert_eq!(theirs["appeals"].as_array().unwrap().len(), 1, "the guardian sees the answer too");
 }
+
+#[tokio::test]
+async fn the_pages_show_colour_with_a_label_and_take_a_form() {
+    let n = TestNode::start().await;
+    seed(&n).await;
+    evaluate(&n, S1).await;
+    let (cookie, csrf) = n.browser_login("mtss").await;
+    let page = n.client.get(n.url("/alerts")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Early-warning list") && html.contains("Tier 2 (1)"), "{html}");
+    assert!(html.contains(r#"<span class="flag amber">Tier 2: targeted support</span>"#), "{html}");
+    let page = n.client.get(n.url("/alerts/1")).header("cookie", &cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Small-group reteach + attendance check-in") && html.contains("absences_14d: 3"), "{html}");
+
+    let form = |body: String| {
+        n.client
+            .post(n.url("/alerts/1"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let before = flag_tables(&n);
+    let r = form(format!("_csrf={csrf}&to=dismissed&tier=&reason=")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("reason: required to move a flag to dismissed"));
+    let r = form("_csrf=wrong&to=acknowledged".into()).await.unwrap();
+    assert_eq!(r.status(), 403, "CSRF");
+    assert_eq!(flag_tables(&n), before);
+    let r = form(format!("_csrf={csrf}&to=acknowledged&tier=&reason=")).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let teacher2 = n.browser_login("teacher2").await;
+    let r = n.client.get(n.url("/alerts/1")).header("cookie", &teacher2.0).send().await.unwrap();
+    assert_eq!(r.status(), 403, "another class's teacher");
+}

@@ -63,6 +63,9 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/home", Some(ALL)),
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
+        ("GET", "/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
     ];
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
 }

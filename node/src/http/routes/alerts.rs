@@ -4,6 +4,7 @@
 //! one read or write, append every student they returned to the access log, and shape the JSON.
 
 pub mod interventions;
+pub mod pages;
 pub mod teaching;
 
 use std::collections::BTreeSet;
