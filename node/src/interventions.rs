@@ -7,8 +7,8 @@
 mod progress;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use lantern_policies::rules::{IndicatorType, InterventionType, Level, RulesPolicy, StandardCode, Tier};
 use lantern_policies::rules::{Indicator, DEFAULT_GOAL_WEEKS};
+use lantern_policies::rules::{IndicatorType, InterventionType, Level, RulesPolicy, StandardCode, Tier};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -193,7 +193,15 @@ pub fn create(
     };
     let id = sql::insert(c, &row)?;
     if let Some(f) = &flag {
-        apply(c, f, FlagState::InterventionStarted, Some(p), Some(format!("intervention {id}: {}", req.kind)), None, now)?;
+        apply(
+            c,
+            f,
+            FlagState::InterventionStarted,
+            Some(p),
+            Some(format!("intervention {id}: {}", req.kind)),
+            None,
+            now,
+        )?;
     }
     view(c, id, today)
 }
@@ -203,9 +211,10 @@ fn goal_standard(goal: &GoalRequest) -> Result<Option<StandardCode>, AlertError>
         (Level::PerStandard, Some(s)) => {
             StandardCode::parse(s).map(Some).map_err(|e| AlertError::Invalid(format!("goal.standard: {e}")))
         }
-        (Level::PerStandard, None) => {
-            Err(AlertError::Invalid(format!("goal.standard: required for {} (a per-standard indicator)", goal.indicator)))
-        }
+        (Level::PerStandard, None) => Err(AlertError::Invalid(format!(
+            "goal.standard: required for {} (a per-standard indicator)",
+            goal.indicator
+        ))),
         (Level::PerStudent, Some(_)) => {
             Err(AlertError::Invalid(format!("goal.standard: {} is not measured per standard", goal.indicator)))
         }
@@ -233,7 +242,11 @@ fn active(row: &InterventionRow) -> Result<(), AlertError> {
     if row.state == "active" {
         Ok(())
     } else {
-        Err(AlertError::Conflict(format!("intervention {} is closed ({})", row.id, row.outcome.as_deref().unwrap_or("?"))))
+        Err(AlertError::Conflict(format!(
+            "intervention {} is closed ({})",
+            row.id,
+            row.outcome.as_deref().unwrap_or("?")
+        )))
     }
 }
 
@@ -253,7 +266,10 @@ pub fn record_check(
         return Err(AlertError::Invalid(format!("date: {date} is in the future")));
     }
     if date_text(date) < row.start_date {
-        return Err(AlertError::Invalid(format!("date: {date} is before the intervention started ({})", row.start_date)));
+        return Err(AlertError::Invalid(format!(
+            "date: {date} is before the intervention started ({})",
+            row.start_date
+        )));
     }
     let indicator = Indicator::from_name(&row.goal_indicator)
         .ok_or_else(|| AlertError::Invalid(format!("stored goal indicator {:?}", row.goal_indicator)))?;
@@ -362,7 +378,10 @@ pub fn outcome_counts(c: &Connection) -> Result<OutcomeCounts, crate::store::Sto
     let mut by_type: BTreeMap<String, OutcomeCount> = BTreeMap::new();
     for (rule, kind, outcome) in sql::closed_outcomes(c)? {
         if let Some(rule) = rule {
-            by_rule.entry(rule.clone()).or_insert_with(|| OutcomeCount { key: rule, ..Default::default() }).add(&outcome);
+            by_rule
+                .entry(rule.clone())
+                .or_insert_with(|| OutcomeCount { key: rule, ..Default::default() })
+                .add(&outcome);
         }
         by_type.entry(kind.clone()).or_insert_with(|| OutcomeCount { key: kind, ..Default::default() }).add(&outcome);
     }

@@ -4,8 +4,8 @@
 //! connections. All SQL of the node lives under this module.
 
 pub mod access_log;
-pub mod alerts;
 pub mod accounts;
+pub mod alerts;
 pub mod migrations;
 mod readers;
 pub mod roster;

@@ -60,7 +60,10 @@ pub fn file(c: &Connection, p: &Principal, req: &AppealRequest, now: DateTime<Ut
             let f = flags::flag(c, id)?.ok_or_else(|| AlertError::NotFound(format!("no flag {id}")))?;
             require_student(c, p, &f.student_key)?;
             if !f.state.is_live() {
-                return Err(AlertError::Conflict(format!("flag {id} has ended ({}): there is nothing to contest", f.state)));
+                return Err(AlertError::Conflict(format!(
+                    "flag {id} has ended ({}): there is nothing to contest",
+                    f.state
+                )));
             }
             ("flag", id, f.student_key)
         }

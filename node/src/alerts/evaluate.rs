@@ -19,17 +19,30 @@ use serde::Serialize;
 
 use super::AlertError;
 use crate::auth::ts;
-use crate::store::alerts::{self as sql, FlagEvent, FlagRow, FlagState, NewFlag, Renewal};
 use crate::store::alerts::reads;
+use crate::store::alerts::{self as sql, FlagEvent, FlagRow, FlagState, NewFlag, Renewal};
 
 /// What an evaluation changed, for live views and logs (no personal data beyond the key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum FlagChange {
-    Raised { flag_id: i64, student_key: String, rule_id: String, tier: u8 },
+    Raised {
+        flag_id: i64,
+        student_key: String,
+        rule_id: String,
+        tier: u8,
+    },
     /// Still holds; the evidence changed (a renewal with the same evidence is not reported).
-    Updated { flag_id: i64, student_key: String, rule_id: String },
-    Expired { flag_id: i64, student_key: String, rule_id: String },
+    Updated {
+        flag_id: i64,
+        student_key: String,
+        rule_id: String,
+    },
+    Expired {
+        flag_id: i64,
+        student_key: String,
+        rule_id: String,
+    },
 }
 
 /// Evaluates every rule for one student and brings their flags up to date (inside the caller's

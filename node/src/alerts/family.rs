@@ -15,7 +15,8 @@ use crate::auth::Principal;
 use crate::store::alerts::{self as flags, appeals, interventions};
 
 /// Used when a flag's playbook is no longer in the policy.
-const GENERAL_SUPPORT: &str = "Your child's teachers are keeping a closer eye on how things are going and may reach out.";
+const GENERAL_SUPPORT: &str =
+    "Your child's teachers are keeping a closer eye on how things are going and may reach out.";
 
 /// One support, as a family reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,7 +105,8 @@ pub fn supports(
     for key in keys.iter().filter(|k| only.is_none_or(|o| o == k.as_str())) {
         let mut supports = Vec::new();
         let active: Vec<_> = interventions::list(c, Some(key))?.into_iter().filter(|i| i.state == "active").collect();
-        let answered_by_intervention: BTreeMap<i64, ()> = active.iter().filter_map(|i| i.flag_id.map(|f| (f, ()))).collect();
+        let answered_by_intervention: BTreeMap<i64, ()> =
+            active.iter().filter_map(|i| i.flag_id.map(|f| (f, ()))).collect();
         for f in flags::live_flags_of(c, key)? {
             if answered_by_intervention.contains_key(&f.id) {
                 continue; // the intervention describes the support more precisely

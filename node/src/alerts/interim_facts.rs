@@ -71,10 +71,8 @@ pub fn student_facts(
 
     let today = now.date_naive();
     let days = reads::attendance_days(c, student_key, &today.format("%Y-%m-%d").to_string())?;
-    let days: Vec<(NaiveDate, String)> = days
-        .into_iter()
-        .filter_map(|(d, s)| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok().map(|d| (d, s)))
-        .collect();
+    let days: Vec<(NaiveDate, String)> =
+        days.into_iter().filter_map(|(d, s)| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok().map(|d| (d, s))).collect();
     if !days.is_empty() {
         let absent = |s: &str| matches!(s, "absent" | "excused");
         let enrolled = days.len() as u32;
@@ -105,7 +103,7 @@ mod tests {
     #[test]
     fn bkt_moves_the_right_way_by_hand_computed_amounts() {
         let p = policy().bkt; // prior 0.30, learn 0.15, slip 0.10, guess 0.25
-        // Correct: 0.3·0.9 / (0.27 + 0.7·0.25) = 0.27 / 0.445 = 0.606742; then + 0.393258·0.15.
+                              // Correct: 0.3·0.9 / (0.27 + 0.7·0.25) = 0.27 / 0.445 = 0.606742; then + 0.393258·0.15.
         let after = bkt_update(&p, 0.3, true);
         assert!((after - (0.606_741_573 + (1.0 - 0.606_741_573) * 0.15)).abs() < 1e-6, "{after}");
         // Wrong: 0.03 / (0.03 + 0.7·0.75) = 0.054054; then + 0.945946·0.15.

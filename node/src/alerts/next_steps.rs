@@ -99,7 +99,9 @@ pub fn suggest(
             let misconception = super::regroup::top(counts, 1).into_iter().next().map(|m| m.misconception);
             let items = items(c, weakest.as_str(), misconception.as_deref(), &answered)?;
             let why = match &misconception {
-                Some(mc) => format!("weakest focus standard (mastery {:.0}%); most frequent misconception: {mc}", m * 100.0),
+                Some(mc) => {
+                    format!("weakest focus standard (mastery {:.0}%); most frequent misconception: {mc}", m * 100.0)
+                }
                 None => format!("weakest focus standard (mastery {:.0}%)", m * 100.0),
             };
             steps.push(Step {
@@ -135,7 +137,10 @@ pub fn suggest(
     }
     for f in flags::live_flags_of(c, student_key)? {
         let Some(pb) = policy.playbook(&f.playbook) else { continue };
-        let tutoring = pb.interventions.iter().any(|t| matches!(t, InterventionType::IndividualTutoring | InterventionType::PeerTutoring));
+        let tutoring = pb
+            .interventions
+            .iter()
+            .any(|t| matches!(t, InterventionType::IndividualTutoring | InterventionType::PeerTutoring));
         if tutoring && !steps.iter().any(|s| s.kind == StepKind::Tutoring) {
             steps.push(Step {
                 kind: StepKind::Tutoring,

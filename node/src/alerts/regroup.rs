@@ -230,11 +230,7 @@ mod tests {
     fn sorted_split_is_deterministic_and_balanced() {
         let f = fixture();
         f.store.write_blocking(class_of_seven).unwrap();
-        let run = |k| {
-            f.store
-                .read_blocking(move |c| regroup(c, &policy(), C1, k, |_, key| Ok(facts(key))))
-                .unwrap()
-        };
+        let run = |k| f.store.read_blocking(move |c| regroup(c, &policy(), C1, k, |_, key| Ok(facts(key)))).unwrap();
         let r = run(3);
         assert_eq!(r.standards, ["CCSS.MATH.CONTENT.6.NS.A.1", FOCUS]);
         let sizes: Vec<usize> = r.groups.iter().map(|g| g.students.len()).collect();

@@ -108,7 +108,9 @@ pub fn teacher(
             let facts = facts_for(c, key)?;
             for s in policy.focus_standards.resolve(&facts) {
                 let n = facts.standard_value(&s, Indicator::MasteryEvidence).and_then(Value::as_number).unwrap_or(0.0);
-                if let (true, Some(m)) = (n >= 1.0, facts.standard_value(&s, Indicator::Mastery).and_then(Value::as_number)) {
+                if let (true, Some(m)) =
+                    (n >= 1.0, facts.standard_value(&s, Indicator::Mastery).and_then(Value::as_number))
+                {
                     per_standard.entry(s.as_str().to_string()).or_default().push(m);
                 }
             }

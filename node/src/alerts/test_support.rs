@@ -157,9 +157,14 @@ pub fn seed_answers(store: &Store) {
                     "INSERT INTO item (item_id, activity_id, title, max_score) VALUES (?1, ?1, ?1, 1.0)",
                     [&item],
                 )?;
-                c.execute("INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, 0)", [&item, FOCUS])?;
+                c.execute(
+                    "INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, 0)",
+                    [&item, FOCUS],
+                )?;
                 for (pos, (choice, mc, ok)) in
-                    [("A", None, 1), ("B", Some("ratio-as-difference"), 0), ("C", Some("adds-parts"), 0)].into_iter().enumerate()
+                    [("A", None, 1), ("B", Some("ratio-as-difference"), 0), ("C", Some("adds-parts"), 0)]
+                        .into_iter()
+                        .enumerate()
                 {
                     c.execute(
                         "INSERT INTO item_choice (item_id, choice, misconception, is_correct, position)
@@ -181,7 +186,12 @@ pub fn seed_answers(store: &Store) {
                     rusqlite::params![seq, at, format!("q{seq}"), response],
                 )?;
             }
-            for (d, s) in [("2026-09-29", "present"), ("2026-09-30", "absent"), ("2026-10-01", "present"), ("2026-10-02", "absent")] {
+            for (d, s) in [
+                ("2026-09-29", "present"),
+                ("2026-09-30", "absent"),
+                ("2026-10-01", "present"),
+                ("2026-10-02", "absent"),
+            ] {
                 c.execute("INSERT INTO attendance (pkey, date, status) VALUES ('p_s1', ?1, ?2)", [d, s])?;
             }
             Ok(())

@@ -54,9 +54,9 @@ pub struct RuleTuning {
 /// One row per rule of the policy (in policy order), then any rule seen only in stored flags.
 pub fn report(c: &Connection, policy: &RulesPolicy) -> Result<Vec<RuleTuning>, AlertError> {
     let mut counts = reads::rule_flag_counts(c)?;
-    let mut ratings: BTreeMap<String, Vec<(i64, bool, Option<String>)>> = BTreeMap::new();
-    for (rule, flag, useful, comment) in reads::ratings_by_rule(c)? {
-        ratings.entry(rule).or_default().push((flag, useful, comment));
+    let mut ratings: BTreeMap<String, Vec<reads::RuleRating>> = BTreeMap::new();
+    for r in reads::ratings_by_rule(c)? {
+        ratings.entry(r.rule_id.clone()).or_default().push(r);
     }
     let mut outcomes: BTreeMap<String, LaterOutcomes> = BTreeMap::new();
     for (rule, student, raised_at) in reads::flagged_students(c)? {
@@ -92,11 +92,13 @@ pub fn report(c: &Connection, policy: &RulesPolicy) -> Result<Vec<RuleTuning>, A
                 overridden: n.overridden,
                 expired: n.expired,
                 resolved: n.resolved,
-                rated_useful: rated.iter().filter(|r| r.1).count() as u64,
-                rated_not_useful: rated.iter().filter(|r| !r.1).count() as u64,
+                rated_useful: rated.iter().filter(|r| r.useful).count() as u64,
+                rated_not_useful: rated.iter().filter(|r| !r.useful).count() as u64,
                 comments: rated
                     .into_iter()
-                    .filter_map(|(flag_id, useful, c)| c.map(|comment| RatingComment { flag_id, useful, comment }))
+                    .filter_map(|r| {
+                        r.comment.map(|comment| RatingComment { flag_id: r.flag_id, useful: r.useful, comment })
+                    })
                     .collect(),
                 later_outcomes: outcomes.remove(&id).unwrap_or_default(),
                 rule_id: id,

@@ -2,8 +2,8 @@
 //! the response.
 
 pub mod account;
-pub mod alerts;
 pub mod admin;
+pub mod alerts;
 pub mod health;
 pub mod pages;
 pub mod privacy;

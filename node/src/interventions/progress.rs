@@ -71,7 +71,11 @@ pub fn aim_value(baseline: f64, target: f64, start: NaiveDate, goal: NaiveDate, 
     baseline + (target - baseline) * t
 }
 
-pub(super) fn view(row: InterventionRow, checks: Vec<CheckRow>, today: NaiveDate) -> Result<InterventionView, AlertError> {
+pub(super) fn view(
+    row: InterventionRow,
+    checks: Vec<CheckRow>,
+    today: NaiveDate,
+) -> Result<InterventionView, AlertError> {
     let start = date("start_date", &row.start_date)?;
     let goal = date("goal_date", &row.goal_date)?;
     let rising = row.target >= row.baseline;

@@ -108,10 +108,7 @@ fn bad_requests_change_nothing() {
         ),
         (NewIntervention { check_every_days: Some(0), ..request() }, "check_every_days: 0 is not between 1 and 90"),
         (
-            NewIntervention {
-                goal: GoalRequest { date: Some(t0().date_naive()), ..request().goal },
-                ..request()
-            },
+            NewIntervention { goal: GoalRequest { date: Some(t0().date_naive()), ..request().goal }, ..request() },
             "goal.date: 2026-10-05 is not after the start (2026-10-05)",
         ),
     ];
@@ -133,7 +130,8 @@ fn closed_interventions_and_started_flags_refuse_more() {
     let err = create_as(&f.store, principal(Role::Teacher), request()).unwrap_err();
     assert!(matches!(err, AlertError::Conflict(_)), "{err}");
     let future = CheckRequest { date: Some((t0() + days(3)).date_naive()), value: 0.5, note: None };
-    let err = f.store.write_blocking(move |c| record_check(c, &principal(Role::Teacher), 1, &future, t0())).unwrap_err();
+    let err =
+        f.store.write_blocking(move |c| record_check(c, &principal(Role::Teacher), 1, &future, t0())).unwrap_err();
     assert_eq!(err.to_string(), "date: 2026-10-08 is in the future");
     let bad = CheckRequest { date: None, value: -0.5, note: None };
     let err = f.store.write_blocking(move |c| record_check(c, &principal(Role::Teacher), 1, &bad, t0())).unwrap_err();

@@ -57,7 +57,10 @@ impl FlagState {
 
     /// Live flags are shown as current and block a second flag of the same rule.
     pub fn is_live(self) -> bool {
-        matches!(self, FlagState::Open | FlagState::Acknowledged | FlagState::Overridden | FlagState::InterventionStarted)
+        matches!(
+            self,
+            FlagState::Open | FlagState::Acknowledged | FlagState::Overridden | FlagState::InterventionStarted
+        )
     }
 }
 
@@ -108,7 +111,11 @@ const FLAG_COLUMNS: &str = "id, student_key, rule_id, rule_version, policy_hash,
 fn flag_row(r: &Row<'_>) -> rusqlite::Result<FlagRow> {
     let state: String = r.get(12)?;
     let state = FlagState::parse(&state).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Text, format!("flag state {state:?}").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            12,
+            rusqlite::types::Type::Text,
+            format!("flag state {state:?}").into(),
+        )
     })?;
     Ok(FlagRow {
         id: r.get(0)?,
@@ -209,8 +216,10 @@ pub fn list_flags(c: &Connection, state: Option<FlagState>, live_only: bool) -> 
 
 /// When this rule was last dismissed for this student, if ever (RFC 3339).
 pub fn last_dismissed_at(c: &Connection, student_key: &str, rule_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(c.prepare_cached("SELECT max(updated_at) FROM flag WHERE student_key = ?1 AND rule_id = ?2 AND state = 'dismissed'")?
-        .query_row(params![student_key, rule_id], |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT max(updated_at) FROM flag WHERE student_key = ?1 AND rule_id = ?2 AND state = 'dismissed'",
+    )?
+    .query_row(params![student_key, rule_id], |r| r.get(0))?)
 }
 
 /// What a renewal changes: the evidence as now, and the new confirmation and expiry times.
@@ -230,7 +239,16 @@ pub fn renew_flag(c: &Connection, id: i64, r: &Renewal<'_>) -> Result<(), StoreE
                          expiry_days = ?7, expires_at = ?8, updated_at = ?6
           WHERE id = ?1",
     )?
-    .execute(params![id, r.rule_version, r.policy_hash, r.reason, r.evidence, r.now, r.expiry_days, r.expires_at])?;
+    .execute(params![
+        id,
+        r.rule_version,
+        r.policy_hash,
+        r.reason,
+        r.evidence,
+        r.now,
+        r.expiry_days,
+        r.expires_at
+    ])?;
     Ok(())
 }
 

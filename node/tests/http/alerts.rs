@@ -77,8 +77,8 @@ async fn from_stored_data_to_a_closed_intervention() {
     assert_eq!(v["goal_date"], "2026-10-26", "six weeks from the start");
 
     n.clock.advance(Duration::days(7));
-    let r = post(&n, &teacher, &format!("/api/v1/interventions/{iid}/checks"), json!({"value": 0.25, "note": "ok"}))
-        .await;
+    let r =
+        post(&n, &teacher, &format!("/api/v1/interventions/{iid}/checks"), json!({"value": 0.25, "note": "ok"})).await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
     assert!((v["checks"][0]["expected"].as_f64().unwrap() - 0.2).abs() < 1e-9, "{v}");
@@ -156,8 +156,9 @@ async fn a_guardian_appeals_and_mtss_answers() {
     assert_eq!(st, 403);
 
     let flag_id = support["id"].as_i64().unwrap();
-    let r = post(&n, &guardian, "/api/v1/appeals", json!({"flag_id": flag_id, "text": "She had the flu; we sent notes."}))
-        .await;
+    let r =
+        post(&n, &guardian, "/api/v1/appeals", json!({"flag_id": flag_id, "text": "She had the flu; we sent notes."}))
+            .await;
     assert_eq!(r.status(), 201);
     let appeal: Value = r.json().await.unwrap();
     let aid = appeal["id"].as_i64().unwrap();

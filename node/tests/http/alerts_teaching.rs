@@ -34,7 +34,10 @@ async fn regroup_next_steps_and_the_practice_tool() {
     let (st, steps) = get(&n, &teacher, &format!("/api/v1/students/{S1}/next-steps")).await;
     assert_eq!(st, 200, "{steps}");
     let practice = &steps["suggested"][0];
-    assert_eq!((practice["kind"].as_str(), practice["misconception"].as_str()), (Some("practice"), Some("ratio-as-difference")));
+    assert_eq!(
+        (practice["kind"].as_str(), practice["misconception"].as_str()),
+        (Some("practice"), Some("ratio-as-difference"))
+    );
     assert_eq!(practice["items"], json!(["q6"]), "the one item not yet answered");
     let (st, _) = get(&n, &teacher, &format!("/api/v1/students/{S2}/next-steps")).await;
     assert_eq!(st, 403);
@@ -89,7 +92,8 @@ async fn regroup_next_steps_and_the_practice_tool() {
     assert_eq!(v["steps"][0]["items"], json!(["q6", "q1"]));
     assert_eq!(fetch(theirs.key, theirs.secret).await.unwrap().status(), 403);
     assert_eq!(fetch(ours.key, "wrong".into()).await.unwrap().status(), 401);
-    let r = n.client.get(n.url("/api/v1/practice/next-steps?student=stu-1")).bearer_auth(&teacher).send().await.unwrap();
+    let r =
+        n.client.get(n.url("/api/v1/practice/next-steps?student=stu-1")).bearer_auth(&teacher).send().await.unwrap();
     assert_eq!(r.status(), 403, "a person's session is not a data source");
 }
 
@@ -102,7 +106,10 @@ async fn summaries_download_as_markdown_and_tuning_reports_per_rule() {
     let r = n.client.get(n.url("/api/v1/summaries/teacher?format=md")).bearer_auth(&teacher).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"lantern-teacher-summary-"));
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"lantern-teacher-summary-"));
     let text = r.text().await.unwrap();
     assert!(text.contains("## Math 6A") && text.contains("ratio-as-difference"), "{text}");
     let (st, _) = get(&n, &teacher, "/api/v1/summaries/teacher?format=pdf").await;

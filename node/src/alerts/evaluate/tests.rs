@@ -88,9 +88,7 @@ fn expire_due_sweeps_without_facts_but_spares_flags_with_an_intervention() {
     let mut s2 = tier2_facts();
     s2.classes = [C2.to_string()].into();
     eval(&f.store, &policy(), S2, s2, t0());
-    f.store
-        .write_blocking(|c| sql::set_flag_state(c, 2, FlagState::InterventionStarted, None, &ts(t0())))
-        .unwrap();
+    f.store.write_blocking(|c| sql::set_flag_state(c, 2, FlagState::InterventionStarted, None, &ts(t0()))).unwrap();
     assert!(f.store.write_blocking(|c| expire_due(c, t0() + days(13))).unwrap().is_empty());
     let changes = f.store.write_blocking(|c| expire_due(c, t0() + days(14))).unwrap();
     assert_eq!(changes.len(), 1);
@@ -156,9 +154,7 @@ fn evaluate_all_covers_the_roster_and_expires_flags_of_students_who_left() {
     let f = fixture();
     let changes = f
         .store
-        .write_blocking(|c| {
-            evaluate_all(c, &policy(), |k| if k == S1 { tier2_facts() } else { calm_facts() }, t0())
-        })
+        .write_blocking(|c| evaluate_all(c, &policy(), |k| if k == S1 { tier2_facts() } else { calm_facts() }, t0()))
         .unwrap();
     assert_eq!(changes.len(), 1);
     // A flag of someone no longer on the roster still lapses in the full evaluation.

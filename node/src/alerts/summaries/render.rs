@@ -162,7 +162,10 @@ pub fn family_markdown(s: &FamilySummary) -> String {
             ("days", (s.days_present + s.days_absent).to_string()),
             ("answered", s.questions_answered.to_string()),
             ("correct", s.questions_correct.to_string()),
-            ("supports", bullets(s.supports.clone(), "Nothing extra right now: your child is following the regular class.")),
+            (
+                "supports",
+                bullets(s.supports.clone(), "Nothing extra right now: your child is following the regular class."),
+            ),
             ("next_steps", bullets(s.next_steps.clone(), "None set this week.")),
         ],
     )

@@ -23,7 +23,10 @@ fn facts_for(_: &Connection, key: &str) -> Result<FactSheet, AlertError> {
 #[test]
 fn teacher_summary() {
     let f = setup();
-    let s = f.store.read_blocking(|c| teacher(c, &policy(), &principal(Role::Teacher), None, t0() + days(1), facts_for)).unwrap();
+    let s = f
+        .store
+        .read_blocking(|c| teacher(c, &policy(), &principal(Role::Teacher), None, t0() + days(1), facts_for))
+        .unwrap();
     assert_eq!(s.classes.len(), 1);
     let class = &s.classes[0];
     assert_eq!((class.class_id.as_str(), class.title.as_deref(), class.students), (C1, Some("Math 6A"), 1));
@@ -33,11 +36,16 @@ fn teacher_summary() {
     assert_eq!(class.reteach[0].count, 2);
     insta::assert_snapshot!("teacher_markdown", teacher_markdown(&s));
     // MTSS must name a class; a teacher may not name another's.
-    let err = f.store.read_blocking(|c| teacher(c, &policy(), &principal(Role::Mtss), None, t0(), facts_for)).unwrap_err();
+    let err =
+        f.store.read_blocking(|c| teacher(c, &policy(), &principal(Role::Mtss), None, t0(), facts_for)).unwrap_err();
     assert_eq!(err.to_string(), "class: required for a school-wide account");
-    let err = f.store.read_blocking(|c| teacher(c, &policy(), &other_teacher(), Some(C1), t0(), facts_for)).unwrap_err();
+    let err =
+        f.store.read_blocking(|c| teacher(c, &policy(), &other_teacher(), Some(C1), t0(), facts_for)).unwrap_err();
     assert!(matches!(err, AlertError::Auth(AuthError::OutOfScope)));
-    let err = f.store.read_blocking(|c| teacher(c, &policy(), &principal(Role::Mtss), Some("nope"), t0(), facts_for)).unwrap_err();
+    let err = f
+        .store
+        .read_blocking(|c| teacher(c, &policy(), &principal(Role::Mtss), Some("nope"), t0(), facts_for))
+        .unwrap_err();
     assert!(matches!(err, AlertError::NotFound(_)));
 }
 
@@ -49,7 +57,13 @@ fn mtss_summary_lists_overdue_checks_and_outcomes() {
         flag_id: Some(1),
         kind: InterventionType::SmallGroupReteach,
         tier: None,
-        goal: GoalRequest { indicator: Indicator::Mastery, standard: Some(FOCUS.into()), baseline: 0.4, target: 0.8, date: None },
+        goal: GoalRequest {
+            indicator: Indicator::Mastery,
+            standard: Some(FOCUS.into()),
+            baseline: 0.4,
+            target: 0.8,
+            date: None,
+        },
         strategies: vec!["reteach".into()],
         owner_account_id: None,
         check_every_days: None,

@@ -60,11 +60,11 @@ fn refusals_change_nothing() {
     assert_eq!(err.to_string(), "reason: must not be empty");
     let err = run(&f.store, principal(Role::Teacher), ask(RequestedState::Overridden, Some("x"), None)).unwrap_err();
     assert_eq!(err.to_string(), "tier: required to override a flag");
-    let err =
-        run(&f.store, principal(Role::Teacher), ask(RequestedState::Overridden, Some("x"), Some(Tier::Two))).unwrap_err();
-    assert_eq!(err.to_string(), "tier: the flag is already tier 2");
-    let err = run(&f.store, principal(Role::Teacher), ask(RequestedState::Acknowledged, None, Some(Tier::One)))
+    let err = run(&f.store, principal(Role::Teacher), ask(RequestedState::Overridden, Some("x"), Some(Tier::Two)))
         .unwrap_err();
+    assert_eq!(err.to_string(), "tier: the flag is already tier 2");
+    let err =
+        run(&f.store, principal(Role::Teacher), ask(RequestedState::Acknowledged, None, Some(Tier::One))).unwrap_err();
     assert!(matches!(err, AlertError::Invalid(_)), "{err}");
     // Resolving a flag with no intervention under way is a conflict.
     let err = run(&f.store, principal(Role::Teacher), ask(RequestedState::Resolved, None, None)).unwrap_err();
@@ -78,7 +78,9 @@ fn refusals_change_nothing() {
     assert!(matches!(err, AlertError::Auth(AuthError::OutOfScope)), "{err}");
     let err = f
         .store
-        .write_blocking(|c| transition(c, &principal(Role::Mtss), 99, &ask(RequestedState::Acknowledged, None, None), t0()))
+        .write_blocking(|c| {
+            transition(c, &principal(Role::Mtss), 99, &ask(RequestedState::Acknowledged, None, None), t0())
+        })
         .unwrap_err();
     assert!(matches!(err, AlertError::NotFound(_)));
     assert_eq!((dump(&f.store, "flag"), dump(&f.store, "flag_event")), before);

@@ -25,7 +25,8 @@ pub struct AppealRow {
     pub answered_at: Option<String>,
 }
 
-const COLUMNS: &str = "id, student_key, target_kind, target_id, text, filed_by, filed_role, filed_at, state, decision, \
+const COLUMNS: &str =
+    "id, student_key, target_kind, target_id, text, filed_by, filed_role, filed_at, state, decision, \
      answer, answered_by, answered_at";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<AppealRow> {

@@ -135,7 +135,13 @@ pub fn checks(c: &Connection, intervention_id: i64) -> Result<Vec<CheckRow>, Sto
     )?;
     let rows = st
         .query_map([intervention_id], |r| {
-            Ok(CheckRow { date: r.get(0)?, value: r.get(1)?, note: r.get(2)?, account_id: r.get(3)?, recorded_at: r.get(4)? })
+            Ok(CheckRow {
+                date: r.get(0)?,
+                value: r.get(1)?,
+                note: r.get(2)?,
+                account_id: r.get(3)?,
+                recorded_at: r.get(4)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)

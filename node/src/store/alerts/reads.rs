@@ -52,7 +52,9 @@ pub fn student_classes(c: &Connection, key: &str) -> Result<Vec<(String, String)
 
 /// The student's grades as OneRoster lists them (comma-joined), if rostered as a user.
 pub fn student_grades(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(c.prepare_cached("SELECT grades FROM user_account WHERE pkey = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached("SELECT grades FROM user_account WHERE pkey = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
 }
 
 /// Whole-day attendance marks up to and including `until` (YYYY-MM-DD), in date order.
@@ -139,13 +141,9 @@ pub fn items_for(
 
 /// Items the student has answered.
 pub fn answered_items(c: &Connection, key: &str) -> Result<BTreeSet<String>, StoreError> {
-    Ok(strings(
-        c,
-        "SELECT DISTINCT item_id FROM learning_event WHERE student_key = ?1 AND item_id IS NOT NULL",
-        [key],
-    )?
-    .into_iter()
-    .collect())
+    Ok(strings(c, "SELECT DISTINCT item_id FROM learning_event WHERE student_key = ?1 AND item_id IS NOT NULL", [key])?
+        .into_iter()
+        .collect())
 }
 
 /// Whether an item is in the bank.
@@ -239,13 +237,26 @@ pub fn rule_flag_counts(c: &Connection) -> Result<BTreeMap<String, RuleFlagCount
     Ok(out)
 }
 
-/// Every rating with its flag's rule: (rule id, flag id, useful, comment).
-pub fn ratings_by_rule(c: &Connection) -> Result<Vec<(String, i64, bool, Option<String>)>, StoreError> {
+/// A rating of a flag, with the flag's rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRating {
+    pub rule_id: String,
+    pub flag_id: i64,
+    pub useful: bool,
+    pub comment: Option<String>,
+}
+
+/// Every rating with its flag's rule, by rule and flag.
+pub fn ratings_by_rule(c: &Connection) -> Result<Vec<RuleRating>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT f.rule_id, r.flag_id, r.useful, r.comment FROM flag_rating r JOIN flag f ON f.id = r.flag_id
           ORDER BY f.rule_id, r.flag_id, r.at",
     )?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(RuleRating { rule_id: r.get(0)?, flag_id: r.get(1)?, useful: r.get(2)?, comment: r.get(3)? })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -267,5 +278,7 @@ pub fn transitions_between(c: &Connection, from: &str, to: &str) -> Result<Vec<(
 
 /// A class's title, if the class exists.
 pub fn class_title(c: &Connection, class_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(c.prepare_cached("SELECT title FROM class WHERE sourced_id = ?1")?.query_row([class_id], |r| r.get(0)).optional()?)
+    Ok(c.prepare_cached("SELECT title FROM class WHERE sourced_id = ?1")?
+        .query_row([class_id], |r| r.get(0))
+        .optional()?)
 }

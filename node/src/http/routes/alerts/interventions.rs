@@ -27,8 +27,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (who, today) = (p.clone(), state.clock.now().date_naive());
     let all = state.store.read(move |c| interventions::list(c, &who, q.student.as_deref(), today)).await?;
-    audit(&state, &p, "read_interventions", all.iter().map(|i| i.student_key.clone()), "/api/v1/interventions")
-        .await?;
+    audit(&state, &p, "read_interventions", all.iter().map(|i| i.student_key.clone()), "/api/v1/interventions").await?;
     Ok(Json(json!({ "interventions": all })))
 }
 

@@ -52,7 +52,9 @@ pub async fn list(State(state): State<AppState>, Extension(p): Extension<Princip
     }
     let (title, intro) = match p.role {
         Role::Mtss => ("Early-warning list", "Every open flag in the school, highest tier first."),
-        _ => ("Alerts for your students", "Open flags for students in your classes. Flags are suggestions: you decide."),
+        _ => {
+            ("Alerts for your students", "Open flags for students in your classes. Flags are suggestions: you decide.")
+        }
     };
     layout(
         title,
@@ -184,7 +186,11 @@ async fn render_detail(state: &AppState, p: &Principal, raw: &str, message: Opti
 }
 
 /// `GET /alerts/{id}`.
-pub async fn detail(State(state): State<AppState>, Extension(p): Extension<Principal>, Path(raw): Path<String>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(raw): Path<String>,
+) -> Response {
     render_detail(&state, &p, &raw, None).await
 }
 

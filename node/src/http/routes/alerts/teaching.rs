@@ -162,9 +162,8 @@ pub async fn practice_next_steps(
         return Ok(unauthorized("send the data source's key and secret as HTTP Basic credentials"));
     };
     // The query is read after the credentials, so an anonymous caller learns nothing from it.
-    let q: PracticeQuery = axum::extract::Query::try_from_uri(&uri)
-        .map_err(|e| ApiError::bad_request(e.body_text()))?
-        .0;
+    let q: PracticeQuery =
+        axum::extract::Query::try_from_uri(&uri).map_err(|e| ApiError::bad_request(e.body_text()))?.0;
     let found = state
         .store
         .read(move |c| -> Result<Option<Value>, AlertError> {
