@@ -153,3 +153,6 @@ pub(crate) fn apply(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests;
+
+#[cfg(test)]
+mod properties;
