@@ -53,6 +53,11 @@ impl From<rusqlite::Error> for AlertError {
     }
 }
 
+/// Stored data that does not parse: a fault of the node (500), not of the request.
+pub(crate) fn corrupt(what: String) -> AlertError {
+    AlertError::Store(StoreError::Invalid(what))
+}
+
 /// Checks free text from a person: trimmed, non-empty, at most `max` characters.
 pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, AlertError> {
     let t = value.trim();

@@ -272,7 +272,7 @@ pub fn record_check(
         )));
     }
     let indicator = Indicator::from_name(&row.goal_indicator)
-        .ok_or_else(|| AlertError::Invalid(format!("stored goal indicator {:?}", row.goal_indicator)))?;
+        .ok_or_else(|| crate::alerts::corrupt(format!("stored goal indicator {:?}", row.goal_indicator)))?;
     let (lo, hi) = bounds(indicator)?;
     if !(lo..=hi).contains(&req.value) {
         return Err(AlertError::Invalid(format!(

@@ -119,3 +119,61 @@ pub fn list(c: &Connection, p: &Principal) -> Result<Vec<AppealRow>, AlertError>
     let scope = student_scope(c, p)?;
     Ok(sql::list(c)?.into_iter().filter(|a| scope.contains(&a.student_key)).collect())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use lantern_policies::rules::{Indicator, InterventionType};
+
+    use super::*;
+    use crate::alerts::test_support::*;
+    use crate::auth::Role;
+    use crate::interventions::{close, create, CloseRequest, GoalRequest, NewIntervention, Outcome};
+
+    #[test]
+    fn a_student_appeals_an_intervention_until_it_ends() {
+        let f = fixture();
+        let req = NewIntervention {
+            student: Some(S1.into()),
+            flag_id: None,
+            kind: InterventionType::AttendancePlan,
+            tier: None,
+            goal: GoalRequest {
+                indicator: Indicator::Absences14d,
+                standard: None,
+                baseline: 4.0,
+                target: 1.0,
+                date: None,
+            },
+            strategies: vec!["weekly call".into()],
+            owner_account_id: None,
+            check_every_days: None,
+            start_date: None,
+        };
+        f.store.write_blocking(move |c| create(c, &policy(), &principal(Role::Mtss), &req, t0())).unwrap();
+        let appeal = AppealRequest {
+            flag_id: None,
+            intervention_id: Some(1),
+            text: "I have a bus problem, not a motivation problem.".into(),
+        };
+        let a = f.store.write_blocking(move |c| file(c, &principal(Role::Student), &appeal, t0())).unwrap();
+        assert_eq!(
+            (a.target_kind.as_str(), a.filed_role.as_str(), a.student_key.as_str()),
+            ("intervention", "student", S1)
+        );
+        let seen = f.store.read_blocking(|c| list(c, &principal(Role::Guardian))).unwrap();
+        assert_eq!(seen.len(), 1, "the guardian of the same child sees it");
+        assert!(f.store.read_blocking(|c| list(c, &other_teacher())).unwrap().is_empty());
+
+        let end = CloseRequest { outcome: Outcome::Met, note: None };
+        f.store.write_blocking(move |c| close(c, &principal(Role::Mtss), 1, &end, t0())).unwrap();
+        let before = dump(&f.store, "appeal");
+        let late = AppealRequest { flag_id: None, intervention_id: Some(1), text: "x".into() };
+        let err = f.store.write_blocking(move |c| file(c, &principal(Role::Guardian), &late, t0())).unwrap_err();
+        assert_eq!(err.to_string(), "intervention 1 has ended: there is nothing to contest");
+        let missing = AppealRequest { flag_id: None, intervention_id: Some(7), text: "x".into() };
+        let err = f.store.write_blocking(move |c| file(c, &principal(Role::Guardian), &missing, t0())).unwrap_err();
+        assert!(matches!(err, AlertError::NotFound(_)));
+        assert_eq!(dump(&f.store, "appeal"), before);
+    }
+}

@@ -224,7 +224,7 @@ pub fn accepted(c: &Connection, student_key: &str) -> Result<Vec<AcceptedStep>, 
                 _ => StepKind::Tutoring,
             };
             let items: Vec<String> = serde_json::from_str(&r.items)
-                .map_err(|e| AlertError::Invalid(format!("stored items of next step {}: {e}", r.id)))?;
+                .map_err(|e| crate::alerts::corrupt(format!("stored items of next step {}: {e}", r.id)))?;
             Ok(AcceptedStep {
                 step: Step { kind, standard: r.standard, misconception: r.misconception, items, note: r.note },
                 accepted_at: r.accepted_at,

@@ -60,7 +60,7 @@ pub struct InterventionView {
 }
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, AlertError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| AlertError::Invalid(format!("stored {field} {s:?}: {e}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| crate::alerts::corrupt(format!("stored {field} {s:?}: {e}")))
 }
 
 /// The aim line's value on `day` (held at the baseline before the start and the target after the
@@ -98,7 +98,7 @@ pub(super) fn view(
         (None, false)
     };
     let strategies: Vec<String> = serde_json::from_str(&row.strategies)
-        .map_err(|e| AlertError::Invalid(format!("stored strategies of intervention {}: {e}", row.id)))?;
+        .map_err(|e| crate::alerts::corrupt(format!("stored strategies of intervention {}: {e}", row.id)))?;
     Ok(InterventionView {
         aim_line: [
             AimPoint { date: row.start_date.clone(), value: row.baseline },
