@@ -165,3 +165,62 @@ pub fn rate(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use crate::alerts::evaluate::evaluate_student;
+    use crate::alerts::test_support::*;
+    use crate::alerts::workflow::{transition, RequestedState, TransitionRequest};
+    use crate::auth::Role;
+
+    #[test]
+    fn a_flag_in_full() {
+        let f = fixture();
+        f.store
+            .write_blocking(|c| -> Result<(), AlertError> {
+                evaluate_student(c, &policy(), S1, &tier2_facts(), t0())?;
+                let ack = TransitionRequest { to: RequestedState::Acknowledged, reason: None, tier: None };
+                transition(c, &principal(Role::Teacher), 1, &ack, t0())?;
+                rate(c, &principal(Role::Teacher), 1, &RatingRequest { useful: true, comment: None }, t0())?;
+                Ok(())
+            })
+            .unwrap();
+        let full = f.store.read_blocking(|c| detail(c, &policy(), &principal(Role::Mtss), 1)).unwrap();
+        let mut json = serde_json::to_value(&full).unwrap();
+        // The policy hash changes with every edit of the default rules; the rest is pinned.
+        assert_eq!(json["policy_hash"], policy().hash.0);
+        json["policy_hash"] = "[hash]".into();
+        json["evidence"]["policy_hash"] = "[hash]".into();
+        insta::assert_json_snapshot!("flag_detail", json);
+        let err = f.store.read_blocking(|c| detail(c, &policy(), &other_teacher(), 1)).unwrap_err();
+        assert!(matches!(err, AlertError::Auth(crate::auth::AuthError::OutOfScope)));
+        let listed = f.store.read_blocking(|c| list(c, &other_teacher(), &ListQuery::default())).unwrap();
+        assert!(listed.is_empty());
+    }
+
+    #[test]
+    fn an_override_shows_the_new_tier_in_its_colour_with_a_label() {
+        let f = fixture();
+        f.store
+            .write_blocking(|c| -> Result<(), AlertError> {
+                evaluate_student(c, &policy(), S1, &tier2_facts(), t0())?;
+                let up = TransitionRequest {
+                    to: RequestedState::Overridden,
+                    reason: Some("also absent from other classes".into()),
+                    tier: Some(lantern_policies::rules::Tier::Three),
+                };
+                transition(c, &principal(Role::Mtss), 1, &up, t0())?;
+                Ok(())
+            })
+            .unwrap();
+        let q = ListQuery { tier: Some(3), ..ListQuery::default() };
+        let listed = f.store.read_blocking(move |c| list(c, &principal(Role::Mtss), &q)).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].color.as_str(), listed[0].label.as_str()),
+            ("red", "Tier 3: set by staff (rule: tier 2)")
+        );
+    }
+}
