@@ -126,6 +126,7 @@ fn build() -> Routes {
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
         .add(get.clone(), "/alerts", Access::Page(C::ManageAlerts), alert_pages::list)
+        .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), alert_pages::summary)
         .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
         .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
         .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)

@@ -64,6 +64,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
         ("GET", "/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/summary", Some(&[Teacher, Mtss])),
         ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
         ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
     ];
