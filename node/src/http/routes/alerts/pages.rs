@@ -96,14 +96,7 @@ fn detail_page(p: &Principal, f: &FlagDetail, message: Option<&str>) -> Markup {
             @if let Some(standards) = f.evidence["standards"].as_array() {
                 ul {
                     @for st in standards {
-                        li {
-                            (st["standard"].as_str().unwrap_or("?")) ": "
-                            @for (i, v) in st["values"].as_array().cloned().unwrap_or_default().iter().enumerate() {
-                                @if i > 0 { ", " }
-                                @let name = v["indicator"].as_str().unwrap_or("?");
-                                (name) " " (evidence_value(name, &v["value"]))
-                            }
-                        }
+                        li { (st["standard"].as_str().unwrap_or("?")) ": " (standard_values(&st["values"])) }
                     }
                 }
             }
@@ -159,6 +152,25 @@ fn detail_page(p: &Principal, f: &FlagDetail, message: Option<&str>) -> Markup {
         }
         p { a href="/alerts" { "Back to the list" } }
     }
+}
+
+/// "mastery 17% from 5 answers", then any other values.
+fn standard_values(values: &serde_json::Value) -> String {
+    let all = values.as_array().cloned().unwrap_or_default();
+    let find = |name: &str| all.iter().find(|v| v["indicator"] == name).map(|v| evidence_value(name, &v["value"]));
+    let mut parts = Vec::new();
+    match (find("mastery"), find("mastery_evidence")) {
+        (Some(m), Some(n)) => parts.push(format!("mastery {m} from {n} answers")),
+        (Some(m), None) => parts.push(format!("mastery {m}")),
+        _ => {}
+    }
+    for v in &all {
+        let name = v["indicator"].as_str().unwrap_or("?");
+        if name != "mastery" && name != "mastery_evidence" {
+            parts.push(format!("{name} {}", evidence_value(name, &v["value"])));
+        }
+    }
+    parts.join(", ")
 }
 
 fn evidence_value(indicator: &str, value: &serde_json::Value) -> String {
