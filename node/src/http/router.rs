@@ -8,6 +8,7 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
+use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
 use super::routes::{account, admin, health, imports, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
@@ -21,6 +22,9 @@ pub enum Access {
     Api(C),
     /// A page: a session with this capability (redirect to the login page otherwise).
     Page(C),
+    /// A data source's HTTP Basic credentials (401 without; 403 for a person's session), checked
+    /// by the handler.
+    DataSource,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +48,7 @@ impl Routes {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let mr = on(filter, handler);
         let mr = match access {
-            Access::Public => mr,
+            Access::Public | Access::DataSource => mr,
             Access::Api(cap) => mr.route_layer(from_fn(move |req, next| session::check(cap, req, next))),
             Access::Page(cap) => mr.route_layer(from_fn(move |req, next| session::check_page(cap, req, next))),
         };
@@ -95,6 +99,34 @@ fn build() -> Routes {
         // Privacy records
         .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)
         .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
+        // Early-warning alerts, interventions, appeals (issue 7)
+        .add(get.clone(), "/api/v1/alerts", Access::Api(C::ManageAlerts), alerts::list)
+        .add(get.clone(), "/api/v1/alerts/tuning", Access::Api(C::ViewSchoolwide), teaching::tuning)
+        .add(get.clone(), "/api/v1/alerts/{id}", Access::Api(C::ManageAlerts), alerts::detail)
+        .add(post.clone(), "/api/v1/alerts/{id}/transitions", Access::Api(C::ManageAlerts), alerts::transition)
+        .add(post.clone(), "/api/v1/alerts/{id}/rating", Access::Api(C::ManageAlerts), alerts::rate)
+        .add(get.clone(), "/api/v1/interventions", Access::Api(C::ManageAlerts), interventions::list)
+        .add(post.clone(), "/api/v1/interventions", Access::Api(C::ManageAlerts), interventions::create)
+        .add(get.clone(), "/api/v1/interventions/outcomes", Access::Api(C::ViewSchoolwide), interventions::outcomes)
+        .add(get.clone(), "/api/v1/interventions/{id}", Access::Api(C::ManageAlerts), interventions::get)
+        .add(post.clone(), "/api/v1/interventions/{id}/checks", Access::Api(C::ManageAlerts), interventions::check)
+        .add(post.clone(), "/api/v1/interventions/{id}/close", Access::Api(C::ManageAlerts), interventions::close)
+        .add(get.clone(), "/api/v1/appeals", Access::Api(C::ViewStudents), alerts::list_appeals)
+        .add(post.clone(), "/api/v1/appeals", Access::Api(C::FileAppeal), alerts::file_appeal)
+        .add(post.clone(), "/api/v1/appeals/{id}/answer", Access::Api(C::AnswerAppeals), alerts::answer_appeal)
+        .add(get.clone(), "/api/v1/supports", Access::Api(C::FileAppeal), alerts::supports)
+        .add(get.clone(), "/api/v1/classes/{class}/regroup", Access::Api(C::ViewClasses), teaching::regroup)
+        .add(get.clone(), "/api/v1/students/{student}/next-steps", Access::Api(C::ViewStudents), teaching::next_steps)
+        .add(
+            post.clone(),
+            "/api/v1/students/{student}/next-steps",
+            Access::Api(C::ManageAlerts),
+            teaching::accept_next_steps,
+        )
+        .add(get.clone(), "/api/v1/practice/next-steps", Access::DataSource, teaching::practice_next_steps)
+        .add(get.clone(), "/api/v1/summaries/teacher", Access::Api(C::ViewClasses), teaching::teacher_summary)
+        .add(get.clone(), "/api/v1/summaries/mtss", Access::Api(C::ViewSchoolwide), teaching::mtss_summary)
+        .add(get.clone(), "/api/v1/summaries/family", Access::Api(C::ViewStudents), teaching::family_summary)
         // Pages
         .add(get.clone(), "/", Access::Public, pages::root)
         .add(get.clone(), "/login", Access::Public, pages::login_form)
@@ -102,6 +134,10 @@ fn build() -> Routes {
         .add(post.clone(), "/logout", Access::Page(C::OwnAccount), pages::logout)
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
+        .add(get.clone(), "/alerts", Access::Page(C::ManageAlerts), alert_pages::list)
+        .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), alert_pages::summary)
+        .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
+        .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
         .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
 }
 

@@ -34,6 +34,30 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/imports/{kind}", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
         ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
+        // Alerts (issue 7)
+        ("GET", "/api/v1/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/alerts/{id}/transitions", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/alerts/{id}/rating", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/interventions", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/interventions/outcomes", Some(&[Mtss])),
+        ("GET", "/api/v1/interventions/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions/{id}/checks", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions/{id}/close", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/appeals", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("POST", "/api/v1/appeals", Some(&[Student, Guardian])),
+        ("POST", "/api/v1/appeals/{id}/answer", Some(&[Mtss])),
+        ("GET", "/api/v1/supports", Some(&[Student, Guardian])),
+        ("GET", "/api/v1/alerts/tuning", Some(&[Mtss])),
+        ("GET", "/api/v1/classes/{class}/regroup", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("POST", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss])),
+        // Data-source Basic credentials only: anonymous 401, every person's session 403.
+        ("GET", "/api/v1/practice/next-steps", Some(NONE)),
+        ("GET", "/api/v1/summaries/teacher", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/summaries/mtss", Some(&[Mtss])),
+        ("GET", "/api/v1/summaries/family", Some(&[Teacher, Mtss, Student, Guardian])),
         ("GET", "/", None),
         ("GET", "/login", None),
         ("POST", "/login", None),
@@ -41,13 +65,20 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/home", Some(ALL)),
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
+        ("GET", "/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/summary", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
     ];
-    let _ = NONE;
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{username}", "nobody-here").replace("{kind}", "attendance")
+    path.replace("{id}", "999999")
+        .replace("{username}", "nobody-here")
+        .replace("{kind}", "attendance")
+        .replace("{class}", "no-such-class")
+        .replace("{student}", "no-such-student")
 }
 
 #[tokio::test]
