@@ -14,6 +14,8 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod imports;
+pub mod indicators;
+pub mod live;
 pub mod policies;
 pub mod sources;
 pub mod store;

@@ -5,6 +5,7 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod indicators;
 pub mod migrations;
 mod readers;
 pub mod roster;
