@@ -119,6 +119,20 @@ pub fn refresh_attendance(c: &Connection, student_keys: &[String]) -> Result<(),
     Ok(())
 }
 
+/// `refresh_attendance` for students named by roster sourcedId (unknown ids are skipped: the import
+/// has already refused files that name them).
+pub fn refresh_attendance_by_sourced_id<'a>(
+    c: &Connection,
+    sourced_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<(), StoreError> {
+    for id in sourced_ids {
+        if let Some(k) = crate::store::scope::person_key(c, id)? {
+            attendance_for(c, &k)?;
+        }
+    }
+    Ok(())
+}
+
 fn attendance_for(c: &Connection, student_key: &str) -> Result<attendance::AttendanceSummary, StoreError> {
     let marks = crate::store::indicators::reads::student_marks(c, student_key)?;
     let summary = attendance::AttendanceSummary::from_days(&attendance::school_days(&marks));

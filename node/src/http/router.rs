@@ -7,7 +7,7 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::{account, admin, health, pages, privacy};
+use super::routes::{account, admin, health, indicators, live_pages, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -93,7 +93,17 @@ fn build() -> Routes {
         .add(post.clone(), "/logout", Access::Page(C::OwnAccount), pages::logout)
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
-        .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        .add(post.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        // Indicators and the live stream (issue 6)
+        .add(get.clone(), "/api/v1/stream", Access::Api(C::ViewStudents), indicators::stream)
+        .add(get.clone(), "/api/v1/classes/{id}/overview", Access::Api(C::ViewClasses), indicators::class_overview)
+        .add(get.clone(), "/api/v1/classes/{id}/sessions", Access::Api(C::ViewClasses), indicators::class_sessions)
+        .add(get.clone(), "/api/v1/classes/{id}/items", Access::Api(C::ViewClasses), indicators::class_items)
+        .add(get.clone(), "/api/v1/classes/{id}/attendance", Access::Api(C::ViewClasses), indicators::class_attendance)
+        .add(get.clone(), "/api/v1/sessions/{id}", Access::Api(C::ViewClasses), indicators::session_state)
+        .add(get.clone(), "/api/v1/students/{id}/indicators", Access::Api(C::ViewStudents), indicators::student_indicators)
+        .add(get.clone(), "/classes/{id}/live", Access::Page(C::ViewClasses), live_pages::live_class)
+        .add(get, "/classes/{id}/mastery", Access::Page(C::ViewClasses), live_pages::mastery_grid)
 }
 
 /// The node's router (without state and outer layers; see `http::app`).

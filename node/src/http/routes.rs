@@ -4,5 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod health;
+pub mod indicators;
+pub mod live_pages;
 pub mod pages;
 pub mod privacy;

@@ -4,4 +4,6 @@
 mod support;
 
 mod auth_flows;
+mod indicators_api;
+mod live_stream;
 mod rbac_matrix;

@@ -39,6 +39,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/home", Some(ALL)),
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
+        // Indicators and the live stream
+        ("GET", "/api/v1/stream", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/api/v1/classes/{id}/overview", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{id}/sessions", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{id}/items", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{id}/attendance", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/sessions/{id}", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{id}/indicators", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/classes/{id}/live", Some(&[Teacher, Mtss])),
+        ("GET", "/classes/{id}/mastery", Some(&[Teacher, Mtss])),
     ];
     let _ = NONE;
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
