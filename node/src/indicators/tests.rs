@@ -203,6 +203,36 @@ fn attendance_refresh_is_per_student_and_rebuild_agrees() {
 }
 
 #[test]
+fn attendance_import_refreshes_the_students_it_touches() {
+    use crate::imports::{run_import, ImportInput};
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::open_temp(dir.path()).unwrap();
+    store
+        .write_blocking(|c| {
+            seed::class(c, "c1", "Math", "06")?;
+            seed::student(c, "p1", "A", "B", Some("c1"))?;
+            seed::student(c, "p2", "C", "D", Some("c1"))
+        })
+        .unwrap();
+    let summary = |k: &'static str| {
+        store.read_blocking(move |c| crate::store::indicators::reads::attendance_summary(c, k)).unwrap()
+    };
+    let file = dir.path().join("attendance.csv");
+    std::fs::write(&file, "student_sourced_id,date,status\np1,2026-09-07,present\np1,2026-09-08,excused\n").unwrap();
+    let opts = crate::import::ImportOptions::default();
+    run_import(&store, ImportInput::Attendance, &file, &opts, at("2026-09-09T08:00:00Z")).unwrap();
+    let s = summary("p1").unwrap();
+    assert_eq!((s.days_enrolled, s.days_absent, s.days_excused, s.consecutive_absences), (2, 1, 1, 1));
+    assert_eq!(summary("p2"), None);
+    // A file the import refuses changes no summary either.
+    std::fs::write(&file, "student_sourced_id,date,status\np1,2026-09-09,absent\nghost,2026-09-09,absent\n").unwrap();
+    let err = run_import(&store, ImportInput::Attendance, &file, &opts, at("2026-09-10T08:00:00Z")).unwrap_err();
+    assert!(err.to_string().contains("unknown student \"ghost\""), "{err}");
+    assert_eq!(summary("p1"), Some(s));
+    store.shutdown();
+}
+
+#[test]
 fn bad_event_time_is_refused_and_rolls_back() {
     let c = db();
     let e = engine();

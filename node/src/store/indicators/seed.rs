@@ -25,6 +25,10 @@ pub fn person(c: &Connection, pkey: &str, given: &str, family: &str, role: &str)
         "INSERT INTO person (pkey, sourced_id, username, given_name, family_name) VALUES (?1, ?1, ?1, ?2, ?3)",
         params![pkey, given, family],
     )?;
+    c.execute(
+        "INSERT INTO user_account (pkey, enabled, grades) VALUES (?1, 1, '06')",
+        [pkey],
+    )?;
     let rkey = format!("r-{pkey}");
     c.execute(
         "INSERT INTO roster_record (kind, sourced_id, rkey, pkey) VALUES ('role', ?1, ?1, ?2)",
@@ -165,5 +169,54 @@ pub fn answer(
         response: Some(response.to_owned()),
         score: None,
         duration_s: Some(10.0),
+    }
+}
+
+/// Opens the database file for a bulk load of learning events outside the writer (benchmarks
+/// only, with no server running): foreign keys off, so no statement rows are needed.
+pub fn open_for_bulk_load(path: &std::path::Path) -> Result<Connection, StoreError> {
+    let c = Connection::open(path)?;
+    c.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;")?;
+    Ok(c)
+}
+
+/// Inserts events into `learning_event` only, in transactions of `batch`; returns how many.
+pub fn bulk_events(
+    c: &Connection,
+    events: &mut dyn Iterator<Item = LearningEvent>,
+    batch: usize,
+) -> Result<u64, StoreError> {
+    let mut n = 0u64;
+    loop {
+        c.execute_batch("BEGIN")?;
+        let mut in_batch = 0;
+        {
+            let mut st = c.prepare_cached(
+                "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, session_id, quiz_id,
+                   correct, response, score, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for e in (&mut *events).take(batch) {
+                st.execute(params![
+                    e.seq,
+                    e.student_key,
+                    e.at,
+                    e.verb,
+                    e.item_id,
+                    e.class_id,
+                    e.session_id,
+                    e.quiz_id,
+                    e.correct.map(i64::from),
+                    e.response,
+                    e.score,
+                    e.duration_s
+                ])?;
+                in_batch += 1;
+            }
+        }
+        c.execute_batch("COMMIT")?;
+        n += in_batch;
+        if in_batch < batch as u64 {
+            return Ok(n);
+        }
     }
 }
