@@ -79,6 +79,8 @@ pub fn run(students: usize, days: u32) -> anyhow::Result<Value> {
         "peak_rss_mb": super::r3(super::peak_rss_mb()),
         "peak_rss_mb_before_rebuild": super::r3(rss_before),
         "events_per_s": (report.events as f64 / seconds).round(),
+        "scan_seconds": super::r3(report.scan_millis as f64 / 1000.0),
+        "write_seconds": super::r3(report.write_millis as f64 / 1000.0),
         "students": report.students,
         "mastery_rows": report.mastery_rows,
         "items": report.items,

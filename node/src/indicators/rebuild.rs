@@ -31,14 +31,17 @@ pub struct RebuildReport {
     pub sessions: u64,
     pub attendance_students: u64,
     pub millis: u64,
+    /// Of `millis`: reading and replaying events, then writing the results.
+    pub scan_millis: u64,
+    pub write_millis: u64,
 }
 
 struct StandardState {
     m: Mastery,
     last_at: String,
     last_seq: i64,
-    /// (week, mastery at its end, evidence), weeks in order.
-    weeks: Vec<(String, f64, u32)>,
+    /// (week id, mastery at its end, evidence), weeks in order.
+    weeks: Vec<(u32, f64, u32)>,
 }
 
 #[derive(Default)]
@@ -83,9 +86,12 @@ struct Rebuild<'a> {
     item_standards: Vec<Vec<u32>>,
     standard_ids: Interner,
     bank: HashMap<String, Vec<String>>,
-    weeks: HashMap<String, String>,
-    sessions: HashMap<String, Session>,
-    session_items: HashMap<(String, u32), String>,
+    /// Day (`YYYY-MM-DD`) → week id in `week_names`.
+    days: HashMap<String, u32>,
+    week_names: Interner,
+    session_ids: Interner,
+    sessions: Vec<Session>,
+    session_items: HashMap<(u32, u32), String>,
 }
 
 impl Rebuild<'_> {
@@ -100,19 +106,20 @@ impl Rebuild<'_> {
         i
     }
 
-    fn week(&mut self, at: &str) -> Result<String, IndicatorError> {
+    fn week(&mut self, at: &str) -> Result<u32, IndicatorError> {
         let day = at.get(..10).unwrap_or(at);
-        if let Some(w) = self.weeks.get(day) {
-            return Ok(w.clone());
+        if let Some(w) = self.days.get(day) {
+            return Ok(*w);
         }
-        let w = week_of(at)?;
-        self.weeks.insert(day.to_owned(), w.clone());
+        let w = self.week_names.get(&week_of(at)?);
+        self.days.insert(day.to_owned(), w);
         Ok(w)
     }
 
     fn session(&mut self, e: &EventRef<'_>, item: u32) {
         let (Some(session_id), Some(_)) = (e.session_id, e.item_id) else { return };
-        match self.sessions.get_mut(session_id) {
+        let sid = self.session_ids.get(session_id);
+        match self.sessions.get_mut(sid as usize) {
             Some(s) => {
                 s.class_id = match (s.class_id.take(), e.class_id) {
                     (None, c) => c.map(str::to_owned),
@@ -126,18 +133,13 @@ impl Rebuild<'_> {
                     s.last_at = e.at.to_owned();
                 }
             }
-            None => {
-                self.sessions.insert(
-                    session_id.to_owned(),
-                    Session {
-                        class_id: e.class_id.map(str::to_owned),
-                        started_at: e.at.to_owned(),
-                        last_at: e.at.to_owned(),
-                    },
-                );
-            }
+            None => self.sessions.push(Session {
+                class_id: e.class_id.map(str::to_owned),
+                started_at: e.at.to_owned(),
+                last_at: e.at.to_owned(),
+            }),
         }
-        let first = self.session_items.entry((session_id.to_owned(), item)).or_insert_with(|| e.at.to_owned());
+        let first = self.session_items.entry((sid, item)).or_insert_with(|| e.at.to_owned());
         if e.at < first.as_str() {
             *first = e.at.to_owned();
         }
@@ -147,7 +149,7 @@ impl Rebuild<'_> {
     fn answer(&mut self, student: u32, item: u32, e: &EventRef<'_>, correct: bool) -> Result<(), IndicatorError> {
         let week = self.week(e.at)?;
         let bkt = self.bkt;
-        let standards = self.item_standards[item as usize].clone();
+        let standards = &self.item_standards[item as usize];
         let s = &mut self.student_state[student as usize];
         s.answered += 1;
         s.correct += u32::from(correct);
@@ -157,7 +159,7 @@ impl Rebuild<'_> {
             correct,
             response: e.response.map(str::to_owned),
         });
-        for std in standards {
+        for &std in standards {
             let st = s.standards.entry(std).or_insert_with(|| StandardState {
                 m: Mastery::prior(bkt),
                 last_at: String::new(),
@@ -173,7 +175,7 @@ impl Rebuild<'_> {
                     last.1 = st.m.p_known;
                     last.2 = st.m.evidence;
                 }
-                _ => st.weeks.push((week.clone(), st.m.p_known, st.m.evidence)),
+                _ => st.weeks.push((week, st.m.p_known, st.m.evidence)),
             }
         }
         Ok(())
@@ -214,8 +216,10 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
         item_standards: Vec::new(),
         standard_ids: Interner::default(),
         bank,
-        weeks: HashMap::new(),
-        sessions: HashMap::new(),
+        days: HashMap::new(),
+        week_names: Interner::default(),
+        session_ids: Interner::default(),
+        sessions: Vec::new(),
         session_items: HashMap::new(),
     };
     let mut events = 0u64;
@@ -268,9 +272,11 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
         })?;
     }
     bar.set_message("writing");
+    let scan_millis = started.elapsed().as_millis() as u64;
     let report = write(c, r, events, reordered)?;
     bar.finish_and_clear();
-    Ok(RebuildReport { millis: started.elapsed().as_millis() as u64, ..report })
+    let millis = started.elapsed().as_millis() as u64;
+    Ok(RebuildReport { millis, scan_millis, write_millis: millis - scan_millis, ..report })
 }
 
 fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<RebuildReport, StoreError> {
@@ -286,7 +292,7 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
             scan::insert_mastery(c, key, standard, st.m.p_known, st.m.evidence, st.m.correct, (&st.last_at, st.last_seq))?;
             mastery_rows += 1;
             for (week, p, n) in &st.weeks {
-                scan::insert_mastery_week(c, key, standard, week, *p, *n)?;
+                scan::insert_mastery_week(c, key, standard, &r.week_names.names[*week as usize], *p, *n)?;
             }
         }
         for (item, a) in &s.first {
@@ -306,10 +312,11 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
             scan::insert_choice_count(c, item_id, resp, *n)?;
         }
     }
-    for (id, s) in &r.sessions {
+    for (id, s) in r.session_ids.names.iter().zip(&r.sessions) {
         scan::insert_session(c, id, s.class_id.as_deref(), &s.started_at, &s.last_at)?;
     }
     for ((session, item), first_at) in &r.session_items {
+        let session = &r.session_ids.names[*session as usize];
         scan::insert_session_item(c, session, &r.items.names[*item as usize], first_at)?;
     }
     let attendance_students = crate::store::indicators::reads::students_with_marks(c)?;
@@ -323,5 +330,7 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
         sessions: r.sessions.len() as u64,
         attendance_students: attendance_students.len() as u64,
         millis: 0,
+        scan_millis: 0,
+        write_millis: 0,
     })
 }
