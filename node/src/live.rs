@@ -138,7 +138,12 @@ impl Default for LiveHub {
 impl LiveHub {
     pub fn new() -> LiveHub {
         LiveHub {
-            inner: Mutex::new(Inner { next_id: 1, ring: VecDeque::with_capacity(RING_CAPACITY), subscribers: Vec::new(), dropped: 0 }),
+            inner: Mutex::new(Inner {
+                next_id: 1,
+                ring: VecDeque::with_capacity(RING_CAPACITY),
+                subscribers: Vec::new(),
+                dropped: 0,
+            }),
         }
     }
 
@@ -178,8 +183,7 @@ impl LiveHub {
             Some(last) => {
                 let oldest = inner.ring.front().map_or(inner.next_id, |p| p.id);
                 let gap = last + 1 < oldest && last + 1 < inner.next_id;
-                let replay =
-                    inner.ring.iter().filter(|p| p.id > last && audience.sees(&p.event)).cloned().collect();
+                let replay = inner.ring.iter().filter(|p| p.id > last && audience.sees(&p.event)).cloned().collect();
                 (replay, gap)
             }
         };

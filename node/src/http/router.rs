@@ -101,7 +101,12 @@ fn build() -> Routes {
         .add(get.clone(), "/api/v1/classes/{id}/items", Access::Api(C::ViewClasses), indicators::class_items)
         .add(get.clone(), "/api/v1/classes/{id}/attendance", Access::Api(C::ViewClasses), indicators::class_attendance)
         .add(get.clone(), "/api/v1/sessions/{id}", Access::Api(C::ViewClasses), indicators::session_state)
-        .add(get.clone(), "/api/v1/students/{id}/indicators", Access::Api(C::ViewStudents), indicators::student_indicators)
+        .add(
+            get.clone(),
+            "/api/v1/students/{id}/indicators",
+            Access::Api(C::ViewStudents),
+            indicators::student_indicators,
+        )
         .add(get.clone(), "/classes/{id}/live", Access::Page(C::ViewClasses), live_pages::live_class)
         .add(get, "/classes/{id}/mastery", Access::Page(C::ViewClasses), live_pages::mastery_grid)
 }

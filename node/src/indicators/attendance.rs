@@ -180,8 +180,9 @@ mod tests {
 
     #[test]
     fn nine_percent_is_not_chronic() {
-        let mut marks: Vec<Mark> =
-            (0..11).map(|i| Mark { date: d("2026-09-01") + Duration::days(i), whole_day: true, status: DayStatus::Present }).collect();
+        let mut marks: Vec<Mark> = (0..11)
+            .map(|i| Mark { date: d("2026-09-01") + Duration::days(i), whole_day: true, status: DayStatus::Present })
+            .collect();
         marks[0].status = DayStatus::Absent;
         let s = AttendanceSummary::from_days(&school_days(&marks));
         assert_eq!(s.chronic_absence(), Some(false), "1 of 11 is 9.1%");

@@ -25,8 +25,11 @@ impl Mastery {
     /// P(L_next) = P(L|obs) + (1 - P(L|obs)) T.
     pub fn update(self, params: &BktParams, correct: bool) -> Mastery {
         let p = self.p_known;
-        let (known, unknown) =
-            if correct { (p * (1.0 - params.slip), (1.0 - p) * params.guess) } else { (p * params.slip, (1.0 - p) * (1.0 - params.guess)) };
+        let (known, unknown) = if correct {
+            (p * (1.0 - params.slip), (1.0 - p) * params.guess)
+        } else {
+            (p * params.slip, (1.0 - p) * (1.0 - params.guess))
+        };
         let total = known + unknown;
         // total is 0 only with degenerate parameters (e.g. slip = 0 and a wrong answer from p = 1);
         // the policy check keeps guess + slip < 1, and then the evidence leaves p unchanged.

@@ -9,9 +9,9 @@ use lantern_policies::rules::BktParams;
 use rusqlite::Connection;
 
 use super::bkt::Mastery;
-use crate::live::LiveEvent;
 use super::{event_key, week_of, IndicatorError};
 use crate::events::LearningEvent;
+use crate::live::LiveEvent;
 use crate::store::indicators::{self as sql, FirstAnswer, MasteryRow};
 use crate::store::StoreError;
 
@@ -100,9 +100,11 @@ fn update_mastery(
     let stored = sql::load_mastery(c, student, standard)?;
     let in_order = stored.as_ref().is_none_or(|m| event_key(at, seq) > event_key(&m.last_at, m.last_seq));
     if in_order {
-        let before = stored
-            .as_ref()
-            .map_or(Mastery::prior(bkt), |m| Mastery { p_known: m.p_known, evidence: m.evidence, correct: m.correct });
+        let before = stored.as_ref().map_or(Mastery::prior(bkt), |m| Mastery {
+            p_known: m.p_known,
+            evidence: m.evidence,
+            correct: m.correct,
+        });
         let after = before.update(bkt, correct);
         save(c, student, standard, &after, at, seq)?;
         sql::save_mastery_week(c, student, standard, &week_of(at)?, after.p_known, after.evidence)?;

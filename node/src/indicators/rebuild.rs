@@ -225,7 +225,7 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
     let mut events = 0u64;
     scan::each_event(c, |e| {
         events += 1;
-        if events % 65_536 == 0 {
+        if events.is_multiple_of(65_536) {
             bar.set_position(events);
         }
         let Some(item_id) = e.item_id else { return Ok(()) };
@@ -289,7 +289,15 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
         }
         for (std, st) in &s.standards {
             let standard = &r.standard_ids.names[*std as usize];
-            scan::insert_mastery(c, key, standard, st.m.p_known, st.m.evidence, st.m.correct, (&st.last_at, st.last_seq))?;
+            scan::insert_mastery(
+                c,
+                key,
+                standard,
+                st.m.p_known,
+                st.m.evidence,
+                st.m.correct,
+                (&st.last_at, st.last_seq),
+            )?;
             mastery_rows += 1;
             for (week, p, n) in &st.weeks {
                 scan::insert_mastery_week(c, key, standard, &r.week_names.names[*week as usize], *p, *n)?;

@@ -26,7 +26,8 @@ fn db() -> Connection {
     for (k, class) in [("p1", "c1"), ("p2", "c1"), ("p3", "c1"), ("p4", "c2")] {
         seed::student(&c, k, "Given", k, Some(class)).unwrap();
     }
-    let choices = [("a", true, None), ("b", false, Some("adds instead of multiplying")), ("c", false, Some("sign error"))];
+    let choices =
+        [("a", true, None), ("b", false, Some("adds instead of multiplying")), ("c", false, Some("sign error"))];
     seed::item(&c, "i1", &[STD_A], &choices).unwrap();
     seed::item(&c, "i2", &[STD_A, STD_B], &choices).unwrap();
     seed::item(&c, "i3", &[STD_B], &choices).unwrap();
@@ -63,9 +64,7 @@ fn incremental_mastery_matches_hand_computed_bkt() {
     assert_eq!((m.evidence, m.correct), (1, 1));
     assert!(changes.iter().any(|ch| matches!(ch, LiveEvent::MasteryChanged { standard, .. } if standard == STD_A)));
     assert!(changes.iter().any(|ch| matches!(ch, LiveEvent::AnswerReceived { .. })));
-    assert!(changes
-        .iter()
-        .any(|ch| matches!(ch, LiveEvent::ItemStatsChanged { responders: 1, correct: 1, .. })));
+    assert!(changes.iter().any(|ch| matches!(ch, LiveEvent::ItemStatsChanged { responders: 1, correct: 1, .. })));
     // An item on two standards updates both.
     feed(&c, &e, &[seed::answer(2, "p1", "2026-09-14T09:01:00Z", "i2", s, false, "b")]);
     let a = crate::store::indicators::load_mastery(&c, "p1", STD_A).unwrap().unwrap();
@@ -258,7 +257,15 @@ fn events_of(gen: &[Gen]) -> Vec<LearningEvent> {
         .enumerate()
         .map(|(i, (s, item, minute, correct, resp, sess))| {
             let t = format!("2026-09-{:02}T09:{:02}:00Z", 7 + minute / 60, minute % 60);
-            seed::answer(i as i64 + 1, students[*s], &t, items[*item], Some(sessions[*sess]), *correct, ["a", "b", "c"][*resp])
+            seed::answer(
+                i as i64 + 1,
+                students[*s],
+                &t,
+                items[*item],
+                Some(sessions[*sess]),
+                *correct,
+                ["a", "b", "c"][*resp],
+            )
         })
         .collect()
 }

@@ -65,7 +65,12 @@ pub fn class_overview(c: &Connection, class_id: &str) -> Result<Option<ClassOver
     let order: BTreeMap<&str, usize> = students.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
     let mut students: Vec<GridRow> = rows.into_values().collect();
     students.sort_by_key(|r| order.get(r.student_key.as_str()).copied().unwrap_or(usize::MAX));
-    Ok(Some(ClassOverview { class_id: class_id.to_owned(), title, standards: standards.into_iter().collect(), students }))
+    Ok(Some(ClassOverview {
+        class_id: class_id.to_owned(),
+        title,
+        standards: standards.into_iter().collect(),
+        students,
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,7 +138,11 @@ pub fn student_detail(
     }
     let mut standards: Vec<StandardDetail> = reads::student_mastery(c, student_key)?
         .into_iter()
-        .map(|m| StandardDetail { mastery: MasteryCell::new(m.p_known, m.evidence), standard: m.standard, items: vec![] })
+        .map(|m| StandardDetail {
+            mastery: MasteryCell::new(m.p_known, m.evidence),
+            standard: m.standard,
+            items: vec![],
+        })
         .collect();
     for (item_id, responses) in by_item {
         let info = reads::item_info(c, &item_id)?;

@@ -43,9 +43,7 @@ impl Audience {
         match (self, class) {
             (a, None) => a,
             (Audience::School, Some(id)) => Audience::Classes(BTreeSet::from([id.to_owned()])),
-            (Audience::Classes(c), Some(id)) => {
-                Audience::Classes(c.into_iter().filter(|own| own == id).collect())
-            }
+            (Audience::Classes(c), Some(id)) => Audience::Classes(c.into_iter().filter(|own| own == id).collect()),
             (a @ Audience::Students(_), Some(_)) => a,
         }
     }

@@ -54,7 +54,8 @@ pub fn clear_derived(c: &Connection) -> Result<(), StoreError> {
 
 /// The standards an item measures, in item-bank order.
 pub fn item_standards(c: &Connection, item_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut st = c.prepare_cached("SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position, standard")?;
+    let mut st =
+        c.prepare_cached("SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position, standard")?;
     let rows = st.query_map([item_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok(rows)
 }
@@ -147,7 +148,11 @@ pub fn add_student_answer(c: &Connection, student_key: &str, correct: bool) -> R
     Ok(())
 }
 
-pub fn first_item_response(c: &Connection, item_id: &str, student_key: &str) -> Result<Option<FirstAnswer>, StoreError> {
+pub fn first_item_response(
+    c: &Connection,
+    item_id: &str,
+    student_key: &str,
+) -> Result<Option<FirstAnswer>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT at, seq, correct, response FROM item_response WHERE item_id = ?1 AND student_key = ?2",
     )?;
@@ -169,7 +174,12 @@ pub fn put_item_response(c: &Connection, item_id: &str, student_key: &str, a: &F
 }
 
 /// Adds to an item's totals; returns them after the change (responders, correct).
-pub fn adjust_item_stat(c: &Connection, item_id: &str, responders: i64, correct: i64) -> Result<(i64, i64), StoreError> {
+pub fn adjust_item_stat(
+    c: &Connection,
+    item_id: &str,
+    responders: i64,
+    correct: i64,
+) -> Result<(i64, i64), StoreError> {
     let mut st = c.prepare_cached(
         "INSERT INTO item_stat (item_id, responders, correct) VALUES (?1, ?2, ?3)
          ON CONFLICT (item_id) DO UPDATE SET responders = responders + excluded.responders,

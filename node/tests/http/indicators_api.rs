@@ -1,5 +1,6 @@
 //! The indicator JSON routes and pages over real HTTP: scoping (own classes, own student), the
 //! access log entry for every student-level read, and the live class page.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use serde_json::Value;
 

@@ -1,5 +1,6 @@
 //! The live stream over real HTTP: a subscribed client receives an answer as it is committed, a
 //! teacher never receives another class's events, and `Last-Event-ID` resumes where it left off.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::time::Duration;
 
@@ -54,7 +55,15 @@ pub async fn feed(n: &TestNode, events: Vec<LearningEvent>) {
 
 pub fn answer(seq: i64, student: &str, class: &str, correct: bool) -> LearningEvent {
     let at = format!("2026-09-14T09:00:{:02}Z", seq % 60);
-    seed::answer(seq, student, &at, "i1", Some((class, &format!("sess-{class}"))), correct, if correct { "a" } else { "b" })
+    seed::answer(
+        seq,
+        student,
+        &at,
+        "i1",
+        Some((class, &format!("sess-{class}"))),
+        correct,
+        if correct { "a" } else { "b" },
+    )
 }
 
 struct SseReader {
@@ -103,7 +112,10 @@ async fn an_answer_reaches_subscribed_clients_within_their_scope() {
 
     let got = teacher.until("\"student_key\":\"p1\"", Duration::from_secs(5)).await;
     assert!(got.contains("event: answer_received"), "{got}");
-    assert!(got.contains("event: item_stats_changed") || teacher.until("item_stats_changed", Duration::from_secs(2)).await.contains("item_stats_changed"));
+    assert!(
+        got.contains("event: item_stats_changed")
+            || teacher.until("item_stats_changed", Duration::from_secs(2)).await.contains("item_stats_changed")
+    );
     let got = teacher.until("mastery_changed", Duration::from_secs(5)).await;
     assert!(!got.contains("p3") && !got.contains("\"c2\""), "a teacher never receives another class's events: {got}");
 

@@ -24,7 +24,13 @@ use crate::store::access_log::NewEntry;
 use crate::store::indicators::reads;
 
 /// Access-log entries for `students` read through `route`.
-pub(crate) fn read_entries(state: &AppState, p: &Principal, action: &str, route: &str, students: &[String]) -> Vec<NewEntry> {
+pub(crate) fn read_entries(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    route: &str,
+    students: &[String],
+) -> Vec<NewEntry> {
     let at = state.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     students
         .iter()
@@ -74,8 +80,10 @@ pub async fn class_sessions(
 ) -> Result<impl IntoResponse, ApiError> {
     require_class(&state, &p, &id).await?;
     let rows = state.store.read(move |c| reads::class_sessions(c, &id, 50)).await?;
-    let sessions: Vec<_> =
-        rows.into_iter().map(|(s, started, last)| json!({"session_id": s, "started_at": started, "last_at": last})).collect();
+    let sessions: Vec<_> = rows
+        .into_iter()
+        .map(|(s, started, last)| json!({"session_id": s, "started_at": started, "last_at": last}))
+        .collect();
     Ok(Json(json!({ "sessions": sessions })))
 }
 

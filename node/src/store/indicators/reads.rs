@@ -137,20 +137,22 @@ pub fn recent_answers(c: &Connection, student_key: &str, n: u32) -> Result<Vec<b
 /// (items presented, items answered) to a student in live sessions of the classes they are
 /// enrolled in that started in `[from, to)` (RFC 3339 text bounds).
 pub fn participation(c: &Connection, student_key: &str, from: &str, to: &str) -> Result<(u32, u32), StoreError> {
-    let presented: u32 = c.prepare_cached(
-        "SELECT count(*) FROM session_item si JOIN live_session s ON s.session_id = si.session_id
+    let presented: u32 = c
+        .prepare_cached(
+            "SELECT count(*) FROM session_item si JOIN live_session s ON s.session_id = si.session_id
           WHERE s.started_at >= ?2 AND s.started_at < ?3
             AND s.class_id IN (SELECT class_sourced_id FROM enrollment WHERE pkey = ?1 AND role = 'student')",
-    )?
-    .query_row(params![student_key, from, to], |r| r.get(0))?;
-    let answered: u32 = c.prepare_cached(
-        "SELECT count(*) FROM (SELECT DISTINCT e.session_id, e.item_id FROM learning_event e
+        )?
+        .query_row(params![student_key, from, to], |r| r.get(0))?;
+    let answered: u32 = c
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT DISTINCT e.session_id, e.item_id FROM learning_event e
            JOIN live_session s ON s.session_id = e.session_id
           WHERE e.student_key = ?1 AND e.at >= ?2 AND e.correct IS NOT NULL AND e.item_id IS NOT NULL
             AND s.started_at >= ?2 AND s.started_at < ?3
             AND s.class_id IN (SELECT class_sourced_id FROM enrollment WHERE pkey = ?1 AND role = 'student'))",
-    )?
-    .query_row(params![student_key, from, to], |r| r.get(0))?;
+        )?
+        .query_row(params![student_key, from, to], |r| r.get(0))?;
     Ok((presented, answered))
 }
 
@@ -186,7 +188,11 @@ pub struct SessionAnswer {
 }
 
 /// Scored answers of a session (optionally of one item), in event order.
-pub fn session_answers(c: &Connection, session_id: &str, item_id: Option<&str>) -> Result<Vec<SessionAnswer>, StoreError> {
+pub fn session_answers(
+    c: &Connection,
+    session_id: &str,
+    item_id: Option<&str>,
+) -> Result<Vec<SessionAnswer>, StoreError> {
     collect(
         c,
         "SELECT student_key, item_id, at, seq, correct, response, duration_s FROM learning_event
@@ -243,9 +249,12 @@ pub fn item_misconceptions(c: &Connection, item_id: &str) -> Result<BTreeMap<Str
 
 /// The correct choice(s) of an item.
 pub fn item_keys(c: &Connection, item_id: &str) -> Result<Vec<String>, StoreError> {
-    collect(c, "SELECT choice FROM item_choice WHERE item_id = ?1 AND is_correct = 1 ORDER BY position", [item_id], |r| {
-        r.get(0)
-    })
+    collect(
+        c,
+        "SELECT choice FROM item_choice WHERE item_id = ?1 AND is_correct = 1 ORDER BY position",
+        [item_id],
+        |r| r.get(0),
+    )
 }
 
 /// An item of the bank: (title, standards joined with ' ').
@@ -253,9 +262,8 @@ pub fn item_info(c: &Connection, item_id: &str) -> Result<Option<(String, Vec<St
     let title: Option<String> =
         c.prepare_cached("SELECT title FROM item WHERE item_id = ?1")?.query_row([item_id], |r| r.get(0)).optional()?;
     let Some(title) = title else { return Ok(None) };
-    let standards = collect(c, "SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position", [item_id], |r| {
-        r.get(0)
-    })?;
+    let standards =
+        collect(c, "SELECT standard FROM item_standard WHERE item_id = ?1 ORDER BY position", [item_id], |r| r.get(0))?;
     Ok(Some((title, standards)))
 }
 
@@ -344,9 +352,12 @@ pub fn item_stat(c: &Connection, item_id: &str) -> Result<Option<(u32, u32)>, St
 }
 
 pub fn item_choice_counts(c: &Connection, item_id: &str) -> Result<Vec<(String, u32)>, StoreError> {
-    collect(c, "SELECT response, count FROM item_choice_count WHERE item_id = ?1 ORDER BY count DESC, response", [item_id], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })
+    collect(
+        c,
+        "SELECT response, count FROM item_choice_count WHERE item_id = ?1 ORDER BY count DESC, response",
+        [item_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// First answers to an item with each responder's totals: (correct, answered, answered correct).

@@ -59,12 +59,7 @@ pub fn each_student_event(
     student_key: &str,
     f: impl FnMut(EventRef<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    each(
-        c,
-        &format!("SELECT {COLUMNS} FROM learning_event WHERE student_key = ?1 ORDER BY at, seq"),
-        [student_key],
-        f,
-    )
+    each(c, &format!("SELECT {COLUMNS} FROM learning_event WHERE student_key = ?1 ORDER BY at, seq"), [student_key], f)
 }
 
 pub fn insert_mastery(
@@ -99,7 +94,12 @@ pub fn insert_mastery_week(
     Ok(())
 }
 
-pub fn insert_student_answers(c: &Connection, student_key: &str, answered: u32, correct: u32) -> Result<(), StoreError> {
+pub fn insert_student_answers(
+    c: &Connection,
+    student_key: &str,
+    answered: u32,
+    correct: u32,
+) -> Result<(), StoreError> {
     c.prepare_cached("INSERT INTO student_answers (student_key, answered, correct) VALUES (?1, ?2, ?3)")?
         .execute(params![student_key, answered, correct])?;
     Ok(())

@@ -11,7 +11,13 @@ use crate::store::StoreError;
 pub const SEED_SOURCE_ID: i64 = 1;
 
 /// A student with an identity row and (optionally) an enrollment in `class_id`.
-pub fn student(c: &Connection, pkey: &str, given: &str, family: &str, class_id: Option<&str>) -> Result<(), StoreError> {
+pub fn student(
+    c: &Connection,
+    pkey: &str,
+    given: &str,
+    family: &str,
+    class_id: Option<&str>,
+) -> Result<(), StoreError> {
     person(c, pkey, given, family, "student")?;
     if let Some(class) = class_id {
         enroll(c, pkey, class, "student")?;
@@ -25,10 +31,7 @@ pub fn person(c: &Connection, pkey: &str, given: &str, family: &str, role: &str)
         "INSERT INTO person (pkey, sourced_id, username, given_name, family_name) VALUES (?1, ?1, ?1, ?2, ?3)",
         params![pkey, given, family],
     )?;
-    c.execute(
-        "INSERT INTO user_account (pkey, enabled, grades) VALUES (?1, 1, '06')",
-        [pkey],
-    )?;
+    c.execute("INSERT INTO user_account (pkey, enabled, grades) VALUES (?1, 1, '06')", [pkey])?;
     let rkey = format!("r-{pkey}");
     c.execute(
         "INSERT INTO roster_record (kind, sourced_id, rkey, pkey) VALUES ('role', ?1, ?1, ?2)",
@@ -70,10 +73,7 @@ pub fn item(
     standards: &[&str],
     choices: &[(&str, bool, Option<&str>)],
 ) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO item (item_id, activity_id, title, max_score) VALUES (?1, ?1, ?1, 1)",
-        [item_id],
-    )?;
+    c.execute("INSERT INTO item (item_id, activity_id, title, max_score) VALUES (?1, ?1, ?1, 1)", [item_id])?;
     for (i, s) in standards.iter().enumerate() {
         c.execute(
             "INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, ?3)",
