@@ -53,6 +53,14 @@ impl From<IndicatorError> for StoreError {
     }
 }
 
+/// Names the event in a time error raised without knowing it.
+pub(crate) fn bad_time(e: IndicatorError, seq: i64) -> IndicatorError {
+    match e {
+        IndicatorError::BadTime { at, .. } => IndicatorError::BadTime { seq, at },
+        other => other,
+    }
+}
+
 /// The order of events within a student's timeline: time, then seq.
 pub(crate) fn event_key(at: &str, seq: i64) -> (&str, i64) {
     (at, seq)

@@ -56,8 +56,15 @@ struct Feeder {
 impl Feeder {
     fn event(&self, seq: i64, student: String, class: String, session: String, n: usize) -> LearningEvent {
         let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        let mut e =
-            seed::answer(seq, &student, &at, &format!("item{}", n % ITEMS), Some((&class, &session)), !n.is_multiple_of(3), "a");
+        let mut e = seed::answer(
+            seq,
+            &student,
+            &at,
+            &format!("item{}", n % ITEMS),
+            Some((&class, &session)),
+            !n.is_multiple_of(3),
+            "a",
+        );
         if n.is_multiple_of(3) {
             e.response = Some(["b", "c", "d"][n % 9 / 3].to_owned());
         }

@@ -21,7 +21,8 @@ pub fn apply(c: &Connection, bkt: &BktParams, events: &[LearningEvent]) -> Resul
     let mut changes = Vec::new();
     let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
     for e in events {
-        apply_one(c, bkt, e, &mut changes, &mut touched).map_err(StoreError::from)?;
+        apply_one(c, bkt, e, &mut changes, &mut touched)
+            .map_err(|err| StoreError::from(super::bad_time(err, e.seq)))?;
     }
     for (session, item) in touched {
         changes.push(super::sessions::item_stats_event(c, &session, &item)?);

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::bkt::Mastery;
-use super::{event_key, week_of, IndicatorError};
+use super::{bad_time, event_key, week_of, IndicatorError};
 use crate::store::indicators::scan::{self, EventRef};
 use crate::store::indicators::{self as sql, FirstAnswer};
 use crate::store::StoreError;
@@ -179,13 +179,6 @@ impl Rebuild<'_> {
             }
         }
         Ok(())
-    }
-}
-
-fn bad_time(e: IndicatorError, seq: i64) -> IndicatorError {
-    match e {
-        IndicatorError::BadTime { at, .. } => IndicatorError::BadTime { seq, at },
-        other => other,
     }
 }
 

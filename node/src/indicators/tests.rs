@@ -239,7 +239,7 @@ fn bad_event_time_is_refused_and_rolls_back() {
     seed::event(&c, &ev).unwrap();
     c.execute_batch("SAVEPOINT t").unwrap();
     let err = e.apply(&c, std::slice::from_ref(&ev)).unwrap_err();
-    assert!(err.to_string().contains("\"yesterday\" is not an RFC 3339"), "{err}");
+    assert_eq!(err.to_string(), "learning event 1: time \"yesterday\" is not an RFC 3339 date-time");
     c.execute_batch("ROLLBACK TO t").unwrap();
     assert_eq!(c.query_row("SELECT count(*) FROM mastery", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
     let err = rebuild(&c, &BKT, false).unwrap_err();

@@ -136,7 +136,7 @@ fn live_markup(class_id: &str, d: &LiveData) -> Markup {
 const LIVE_JS: &str = r#"
 (function(){
   var root = document.getElementById('live'); if (!root || !window.EventSource) return;
-  var cls = root.dataset.cls || root.getAttribute('data-class'), session = root.getAttribute('data-session');
+  var cls = root.getAttribute('data-class'), session = root.getAttribute('data-session');
   var seen = {};
   var es = new EventSource('/api/v1/stream?class=' + encodeURIComponent(cls));
   function newSession(s){ if (s !== session) { es.close(); location.href = location.pathname + '?session=' + encodeURIComponent(s); return true; } return false; }
