@@ -273,31 +273,32 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
 }
 
 fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<RebuildReport, StoreError> {
+    // Rows are written in primary-key order (students by key, standards by code, items by id), so
+    // SQLite appends to its B-trees instead of inserting at random places.
     let mut mastery_rows = 0u64;
     let mut item_totals: HashMap<u32, (u32, u32, BTreeMap<String, u32>)> = HashMap::new();
-    for (i, s) in r.student_state.iter().enumerate() {
-        let key = &r.students.names[i];
+    let mut students: Vec<u32> = (0..r.student_state.len() as u32).collect();
+    students.sort_by(|a, b| r.students.names[*a as usize].cmp(&r.students.names[*b as usize]));
+    let mut first_answers: Vec<(&str, &str, &FirstAnswer)> = Vec::new();
+    for &i in &students {
+        let s = &r.student_state[i as usize];
+        let key = &r.students.names[i as usize];
         if s.answered > 0 {
             scan::insert_student_answers(c, key, s.answered, s.correct)?;
         }
-        for (std, st) in &s.standards {
-            let standard = &r.standard_ids.names[*std as usize];
-            scan::insert_mastery(
-                c,
-                key,
-                standard,
-                st.m.p_known,
-                st.m.evidence,
-                st.m.correct,
-                (&st.last_at, st.last_seq),
-            )?;
+        let mut standards: Vec<(&str, &StandardState)> =
+            s.standards.iter().map(|(std, st)| (r.standard_ids.names[*std as usize].as_str(), st)).collect();
+        standards.sort_by(|a, b| a.0.cmp(b.0));
+        for (standard, st) in standards {
+            let m = &st.m;
+            scan::insert_mastery(c, key, standard, m.p_known, m.evidence, m.correct, (&st.last_at, st.last_seq))?;
             mastery_rows += 1;
             for (week, p, n) in &st.weeks {
                 scan::insert_mastery_week(c, key, standard, &r.week_names.names[*week as usize], *p, *n)?;
             }
         }
         for (item, a) in &s.first {
-            sql::put_item_response(c, &r.items.names[*item as usize], key, a)?;
+            first_answers.push((&r.items.names[*item as usize], key, a));
             let t = item_totals.entry(*item).or_default();
             t.0 += 1;
             t.1 += u32::from(a.correct);
@@ -305,6 +306,10 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
                 *t.2.entry(resp.clone()).or_default() += 1;
             }
         }
+    }
+    first_answers.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (item, student, a) in first_answers {
+        scan::insert_item_response(c, item, student, a)?;
     }
     for (item, (responders, correct, choices)) in &item_totals {
         let item_id = &r.items.names[*item as usize];
