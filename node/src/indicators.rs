@@ -85,11 +85,13 @@ pub(crate) fn monday(d: NaiveDate) -> NaiveDate {
 pub struct Engine {
     bkt: BktParams,
     hub: Arc<LiveHub>,
+    /// Only the writer thread applies events; the lock is never contended.
+    bank: std::sync::Mutex<incremental::ItemStandards>,
 }
 
 impl Engine {
     pub fn new(bkt: BktParams, hub: Arc<LiveHub>) -> Engine {
-        Engine { bkt, hub }
+        Engine { bkt, hub, bank: std::sync::Mutex::default() }
     }
 
     pub fn hub(&self) -> &Arc<LiveHub> {
@@ -98,7 +100,8 @@ impl Engine {
 
     /// The incremental update without the JSON round trip (what `in_transaction` does).
     pub fn apply(&self, c: &Connection, events: &[LearningEvent]) -> Result<Vec<LiveEvent>, StoreError> {
-        incremental::apply(c, &self.bkt, events)
+        let mut bank = self.bank.lock().unwrap_or_else(|p| p.into_inner());
+        incremental::apply(c, &self.bkt, &mut bank, events)
     }
 }
 

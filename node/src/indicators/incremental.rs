@@ -3,7 +3,8 @@
 //! already applied on a standard) replays that student × standard from `learning_event`, so the
 //! result is always that of applying the answers in event order — the same as `rebuild`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use lantern_policies::rules::BktParams;
 use rusqlite::Connection;
@@ -17,11 +18,17 @@ use crate::store::StoreError;
 
 /// Applies `events` (already inserted into `learning_event` in this transaction) and returns what
 /// changed, for the live stream.
-pub fn apply(c: &Connection, bkt: &BktParams, events: &[LearningEvent]) -> Result<Vec<LiveEvent>, StoreError> {
+pub fn apply(
+    c: &Connection,
+    bkt: &BktParams,
+    bank: &mut ItemStandards,
+    events: &[LearningEvent],
+) -> Result<Vec<LiveEvent>, StoreError> {
+    bank.refresh(c)?;
     let mut changes = Vec::new();
     let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
     for e in events {
-        apply_one(c, bkt, e, &mut changes, &mut touched)
+        apply_one(c, bkt, bank, e, &mut changes, &mut touched)
             .map_err(|err| StoreError::from(super::bad_time(err, e.seq)))?;
     }
     for (session, item) in touched {
@@ -33,6 +40,7 @@ pub fn apply(c: &Connection, bkt: &BktParams, events: &[LearningEvent]) -> Resul
 fn apply_one(
     c: &Connection,
     bkt: &BktParams,
+    bank: &mut ItemStandards,
     e: &LearningEvent,
     changes: &mut Vec<LiveEvent>,
     touched: &mut BTreeSet<(String, String)>,
@@ -76,7 +84,7 @@ fn apply_one(
             duration_s: e.duration_s,
         });
     }
-    for standard in sql::item_standards(c, item)? {
+    for standard in bank.of(c, item)?.iter().cloned() {
         let m = update_mastery(c, bkt, &e.student_key, &standard, &e.at, e.seq, correct)?;
         changes.push(LiveEvent::MasteryChanged {
             class_id: e.class_id.clone(),
@@ -87,6 +95,34 @@ fn apply_one(
         });
     }
     Ok(())
+}
+
+/// Item → standards, cached across batches; emptied whenever an import has run since (an item bank
+/// import may have changed the mapping), which one cheap query per batch detects.
+#[derive(Debug, Default)]
+pub struct ItemStandards {
+    generation: Option<i64>,
+    map: HashMap<String, Arc<[String]>>,
+}
+
+impl ItemStandards {
+    fn refresh(&mut self, c: &Connection) -> Result<(), StoreError> {
+        let generation = sql::import_generation(c)?;
+        if self.generation != Some(generation) {
+            self.map.clear();
+            self.generation = Some(generation);
+        }
+        Ok(())
+    }
+
+    fn of(&mut self, c: &Connection, item: &str) -> Result<Arc<[String]>, StoreError> {
+        if let Some(s) = self.map.get(item) {
+            return Ok(s.clone());
+        }
+        let s: Arc<[String]> = sql::item_standards(c, item)?.into();
+        self.map.insert(item.to_owned(), s.clone());
+        Ok(s)
+    }
 }
 
 fn update_mastery(

@@ -77,6 +77,23 @@ fn incremental_mastery_matches_hand_computed_bkt() {
 }
 
 #[test]
+fn an_item_bank_import_is_seen_by_the_next_batch() {
+    let c = db();
+    let e = engine();
+    feed(&c, &e, &[seed::answer(1, "p1", "2026-09-14T09:00:00Z", "i9", None, true, "a")]);
+    assert!(crate::store::indicators::load_mastery(&c, "p1", STD_B).unwrap().is_none(), "i9 is not in the bank");
+    seed::item(&c, "i9", &[STD_B], &[("a", true, None)]).unwrap();
+    c.execute(
+        "INSERT INTO import_run (kind, source, started_at, finished_at, report) VALUES ('items', 't', 't', 't', '{}')",
+        [],
+    )
+    .unwrap();
+    feed(&c, &e, &[seed::answer(2, "p1", "2026-09-14T09:01:00Z", "i9", None, true, "a")]);
+    let m = crate::store::indicators::load_mastery(&c, "p1", STD_B).unwrap().unwrap();
+    assert_eq!(m.evidence, 1, "the cached mapping was dropped after the import");
+}
+
+#[test]
 fn item_statistics_count_first_answers_and_distractors() {
     let c = db();
     let e = engine();

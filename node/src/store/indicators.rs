@@ -60,6 +60,11 @@ pub fn item_standards(c: &Connection, item_id: &str) -> Result<Vec<String>, Stor
     Ok(rows)
 }
 
+/// Changes whenever an import has been recorded (the item bank may have changed).
+pub fn import_generation(c: &Connection) -> Result<i64, StoreError> {
+    Ok(c.prepare_cached("SELECT COALESCE(max(id), 0) FROM import_run")?.query_row([], |r| r.get(0))?)
+}
+
 /// Every item → its standards (for the rebuild).
 pub fn all_item_standards(c: &Connection) -> Result<Vec<(String, String)>, StoreError> {
     let mut st = c.prepare("SELECT item_id, standard FROM item_standard ORDER BY item_id, position, standard")?;
