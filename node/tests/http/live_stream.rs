@@ -101,7 +101,9 @@ impl SseReader {
 async fn an_answer_reaches_subscribed_clients_within_their_scope() {
     let n = TestNode::start().await;
     roster(&n).await;
+    let before = n.count("access_log");
     let mut teacher = SseReader::open(&n, "teacher", None).await;
+    assert_eq!(n.count("access_log"), before + 2, "opening a stream logs the students it may show");
     let mut mtss = SseReader::open(&n, "mtss", None).await;
     let mut student = SseReader::open(&n, "student", None).await;
     teacher.until("event: ready", Duration::from_secs(5)).await;

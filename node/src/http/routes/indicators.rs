@@ -177,16 +177,38 @@ pub async fn stream(
     if let Some(class) = &q.class {
         require_class(&state, &p, class).await?;
     }
-    let principal = p.clone();
-    let audience = state
+    let (principal, class) = (p.clone(), q.class.clone());
+    let (audience, watched) = state
         .store
-        .read(move |c| -> Result<Audience, ApiError> {
+        .read(move |c| -> Result<(Audience, Option<Vec<String>>), ApiError> {
             let classes = scope::class_scope(c, &principal)?;
             let students = scope::student_scope(c, &principal)?;
-            Ok(Audience::from_scopes(principal.role, classes, students))
+            // The students whose events may flow: logged once per stream opened (`None`: the
+            // whole school, logged as one entry without a subject).
+            let watched = match (&class, &students) {
+                (Some(id), _)
+                    if principal.role != crate::auth::Role::Student
+                        && principal.role != crate::auth::Role::Guardian =>
+                {
+                    Some(reads::class_students(c, id)?.into_iter().map(|(k, _)| k).collect())
+                }
+                (_, scope::StudentScope::Students(s)) => Some(s.iter().cloned().collect()),
+                (_, scope::StudentScope::School) => None,
+            };
+            let audience = Audience::from_scopes(principal.role, classes, students).narrowed_to_class(class.as_deref());
+            Ok((audience, watched))
         })
-        .await?
-        .narrowed_to_class(q.class.as_deref());
+        .await?;
+    let route = "/api/v1/stream";
+    let entries = match watched {
+        Some(keys) => read_entries(&state, &p, "open_live_stream", route, &keys),
+        None => {
+            let mut one = read_entries(&state, &p, "open_live_stream", route, &[String::new()]);
+            one.iter_mut().for_each(|e| e.subject = None);
+            one
+        }
+    };
+    crate::audit::record(&state.store, entries).await?;
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
