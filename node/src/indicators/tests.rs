@@ -263,6 +263,39 @@ fn bad_event_time_is_refused_and_rolls_back() {
     assert!(err.to_string().contains("learning event 1"), "{err}");
 }
 
+#[test]
+fn rebuild_command_recomputes_and_changes_nothing_when_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::config::NodeConfig { data_dir: dir.path().to_path_buf(), ..Default::default() };
+    let store = crate::commands::open_store(&config).unwrap();
+    store
+        .write_blocking(|c| {
+            seed::class(c, "c1", "Math", "06")?;
+            seed::student(c, "p1", "A", "B", Some("c1"))?;
+            seed::item(c, "i1", &[STD_A], &[("a", true, None)])?;
+            seed::event(c, &seed::answer(1, "p1", "2026-09-14T09:00:00Z", "i1", Some(("c1", "s1")), true, "a"))
+        })
+        .unwrap();
+    store.shutdown();
+    let msg = crate::commands::rebuild(&config).unwrap();
+    assert!(msg.starts_with("rebuilt indicators from 1 events"), "{msg}");
+    let dump = |config: &crate::config::NodeConfig| {
+        let store = crate::commands::open_store(config).unwrap();
+        let d = store.read_blocking(dump_derived).unwrap();
+        store.shutdown();
+        d
+    };
+    let before = dump(&config);
+    assert!(before.iter().any(|l| l.starts_with("mastery:")), "{before:?}");
+    // A stored event with a broken time: the rebuild fails and leaves the tables as they were.
+    let store = crate::commands::open_store(&config).unwrap();
+    store.write_blocking(|c| seed::event(c, &seed::answer(2, "p1", "soon", "i1", None, false, "a"))).unwrap();
+    store.shutdown();
+    let err = crate::commands::rebuild(&config).unwrap_err();
+    assert_eq!(err.to_string(), "learning event 2: time \"soon\" is not an RFC 3339 date-time");
+    assert_eq!(dump(&config), before);
+}
+
 /// One generated answer: (student, item, minute offset, correct, response, session).
 type Gen = (usize, usize, u32, bool, usize, usize);
 
