@@ -4,6 +4,8 @@
 
 mod aggregate;
 mod import;
+mod latency;
+mod rebuild;
 mod release;
 
 use serde_json::{json, Value};
@@ -35,6 +37,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 180)]
         days: u32,
     },
+    /// Event → SSE push latency under background load: load_statements_per_s, p50_ms, p99_ms.
+    Latency {
+        #[arg(long, default_value_t = 5000)]
+        rate: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+    },
+    /// Full indicator rebuild of a synthetic school year: events, seconds, peak_rss_mb.
+    Rebuild {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -49,6 +65,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             };
             aggregate::run(nodes, months, sync)?
         }
+        BenchCommand::Latency { rate, seconds } => latency::run(rate, seconds)?,
+        BenchCommand::Rebuild { students, days } => rebuild::run(students, days)?,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

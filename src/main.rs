@@ -109,6 +109,8 @@ enum NodeCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Recompute all indicators from stored events and attendance.
+    Rebuild,
     /// Import rosters, the item bank, attendance or later outcomes (all or nothing).
     Import {
         #[command(subcommand)]
@@ -282,6 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{msg}");
                 }
                 NodeCommand::Audit { command: AuditCommand::Verify } => println!("{}", node::audit_verify(&cfg)?),
+                NodeCommand::Rebuild => println!("{}", node::rebuild(&cfg)?),
                 NodeCommand::Import { command } => {
                     use lantern_node::imports::ImportInput as I;
                     let (kind, path) = match command {

@@ -224,3 +224,25 @@ pub fn source_list(config: &NodeConfig) -> Result<String, NodeError> {
         .collect::<Vec<_>>()
         .join("\n"))
 }
+
+/// `lantern node rebuild`: recomputes every indicator from stored events and attendance, in one
+/// transaction (with a progress bar on a terminal).
+pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
+    let policies = crate::policies::Policies::load(&config.policies).map_err(|e| NodeError::Io(e.to_string()))?;
+    let bkt = policies.rules.bkt;
+    let store = open_store(config)?;
+    let r = store.write_blocking(move |c| crate::indicators::rebuild(c, &bkt, true));
+    store.shutdown();
+    let r = r?;
+    Ok(format!(
+        "rebuilt indicators from {} events in {:.1} s: {} students ({} reordered), {} mastery rows, {} items, {} sessions, {} attendance summaries",
+        r.events,
+        r.millis as f64 / 1000.0,
+        r.students,
+        r.students_reordered,
+        r.mastery_rows,
+        r.items,
+        r.sessions,
+        r.attendance_students
+    ))
+}

@@ -35,6 +35,10 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Arc<Metrics>,
     pub policies: Arc<crate::policies::Policies>,
+    /// Receives stored learning events (ingest calls it in and after its transaction).
+    pub event_sink: Option<Arc<dyn crate::events::EventSink>>,
+    /// The live stream's hub (`/api/v1/stream`).
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 impl AppState {
@@ -44,7 +48,11 @@ impl AppState {
         clock: Arc<dyn Clock>,
         policies: Arc<crate::policies::Policies>,
     ) -> AppState {
+        let live = Arc::new(crate::live::LiveHub::new());
+        let engine = crate::indicators::Engine::new(policies.rules.bkt, live.clone());
         AppState {
+            event_sink: Some(Arc::new(engine)),
+            live,
             policies,
             config: Arc::new(config),
             store,

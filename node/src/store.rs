@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod accounts;
 pub mod alerts;
+pub mod indicators;
 pub mod migrations;
 mod readers;
 pub mod releases;

@@ -9,7 +9,7 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 
 use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
-use super::routes::{account, admin, health, imports, pages, privacy};
+use super::routes::{account, admin, health, imports, indicators, live_pages, pages, privacy};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -138,7 +138,27 @@ fn build() -> Routes {
         .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), alert_pages::summary)
         .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
         .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
-        .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        .add(post.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        // Indicators and the live stream (issue 6)
+        .add(get.clone(), "/api/v1/stream", Access::Api(C::ViewStudents), indicators::stream)
+        .add(get.clone(), "/api/v1/classes/{class}/overview", Access::Api(C::ViewClasses), indicators::class_overview)
+        .add(get.clone(), "/api/v1/classes/{class}/sessions", Access::Api(C::ViewClasses), indicators::class_sessions)
+        .add(get.clone(), "/api/v1/classes/{class}/items", Access::Api(C::ViewClasses), indicators::class_items)
+        .add(
+            get.clone(),
+            "/api/v1/classes/{class}/attendance",
+            Access::Api(C::ViewClasses),
+            indicators::class_attendance,
+        )
+        .add(get.clone(), "/api/v1/sessions/{id}", Access::Api(C::ViewClasses), indicators::session_state)
+        .add(
+            get.clone(),
+            "/api/v1/students/{student}/indicators",
+            Access::Api(C::ViewStudents),
+            indicators::student_indicators,
+        )
+        .add(get.clone(), "/classes/{class}/live", Access::Page(C::ViewClasses), live_pages::live_class)
+        .add(get.clone(), "/classes/{class}/mastery", Access::Page(C::ViewClasses), live_pages::mastery_grid)
 }
 
 /// The node's router (without state and outer layers; see `http::app`).

@@ -6,5 +6,7 @@ pub mod admin;
 pub mod alerts;
 pub mod health;
 pub mod imports;
+pub mod indicators;
+pub mod live_pages;
 pub mod pages;
 pub mod privacy;

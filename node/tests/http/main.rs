@@ -10,4 +10,6 @@ mod alerts_fixture;
 mod alerts_teaching;
 mod auth_flows;
 mod imports;
+mod indicators_api;
+mod live_stream;
 mod rbac_matrix;

@@ -69,6 +69,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/alerts/summary", Some(&[Teacher, Mtss])),
         ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
         ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        // Indicators and the live stream
+        ("GET", "/api/v1/stream", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/api/v1/classes/{class}/overview", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/sessions", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/items", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/attendance", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/sessions/{id}", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{student}/indicators", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/classes/{class}/live", Some(&[Teacher, Mtss])),
+        ("GET", "/classes/{class}/mastery", Some(&[Teacher, Mtss])),
     ];
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
 }
