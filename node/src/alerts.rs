@@ -6,13 +6,13 @@
 //!
 //! Map: `evaluate` (facts → flags, renewal, expiry) · `workflow` (transitions) · `view` (flags as
 //! staff read them, with playbook and history) · `family` (supports in plain language) ·
-//! `appeals` · `interim_facts` (a stand-in for `indicators::student_facts`) · `regroup` ·
+//! `appeals` · `evaluator` (re-evaluates students after their events commit) · `regroup` ·
 //! `next_steps` · `summaries` · `tuning`.
 
 pub mod appeals;
 pub mod evaluate;
+pub mod evaluator;
 pub mod family;
-pub mod interim_facts;
 pub mod next_steps;
 pub mod regroup;
 pub mod summaries;

@@ -232,10 +232,13 @@ pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
     let bkt = policies.rules.bkt;
     let store = open_store(config)?;
     let r = store.write_blocking(move |c| crate::indicators::rebuild(c, &bkt, true));
+    // Then every student's flags, from the rebuilt indicators (in chunks: the writer stays responsive).
+    let flags = r.as_ref().ok().map(|_| evaluate_everyone(&store, &policies));
     store.shutdown();
     let r = r?;
+    let flags = flags.transpose()?.unwrap_or(0);
     Ok(format!(
-        "rebuilt indicators from {} events in {:.1} s: {} students ({} reordered), {} mastery rows, {} items, {} sessions, {} attendance summaries",
+        "rebuilt indicators from {} events in {:.1} s: {} students ({} reordered), {} mastery rows, {} items, {} sessions, {} attendance summaries; {flags} alert updates",
         r.events,
         r.millis as f64 / 1000.0,
         r.students,
@@ -245,4 +248,18 @@ pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
         r.sessions,
         r.attendance_students
     ))
+}
+
+/// Re-evaluates every rostered student's flags; returns the number of flag changes.
+fn evaluate_everyone(store: &Store, policies: &crate::policies::Policies) -> Result<usize, NodeError> {
+    let students = store.read_blocking(crate::store::alerts::reads::rostered_students)?;
+    let mut changes = 0;
+    for chunk in students.chunks(100) {
+        let (chunk, rules, now) = (chunk.to_vec(), policies.rules.clone(), clock_now());
+        changes += store
+            .write_blocking(move |c| crate::alerts::evaluator::evaluate_students(c, &rules, &chunk, now))
+            .map_err(|e| NodeError::Io(format!("evaluating flags: {e}")))?
+            .len();
+    }
+    Ok(changes)
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub event_sink: Option<Arc<dyn crate::events::EventSink>>,
     /// The live stream's hub (`/api/v1/stream`).
     pub live: Arc<crate::live::LiveHub>,
+    /// Students whose events committed since their flags were last evaluated.
+    pub dirty: Arc<crate::alerts::evaluator::DirtyStudents>,
 }
 
 impl AppState {
@@ -50,9 +52,12 @@ impl AppState {
     ) -> AppState {
         let live = Arc::new(crate::live::LiveHub::new());
         let engine = crate::indicators::Engine::new(policies.rules.bkt, live.clone());
+        let dirty = Arc::new(crate::alerts::evaluator::DirtyStudents::default());
+        let pipeline = crate::pipeline::Pipeline { engine, dirty: dirty.clone() };
         AppState {
-            event_sink: Some(Arc::new(engine)),
+            event_sink: Some(Arc::new(pipeline)),
             live,
+            dirty,
             policies,
             config: Arc::new(config),
             store,
@@ -112,6 +117,7 @@ pub struct RunningNode {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    evaluator: Option<crate::alerts::evaluator::AlertEvaluator>,
 }
 
 impl RunningNode {
@@ -132,6 +138,9 @@ impl RunningNode {
             Some(t) => t.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
             None => Ok(()),
         };
+        if let Some(e) = self.evaluator.take() {
+            e.stop().await;
+        }
         let store = self.state.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         result
@@ -163,6 +172,14 @@ pub async fn start(state: AppState, listen: SocketAddr) -> std::io::Result<Runni
             })
             .await
     });
+    let evaluator = crate::alerts::evaluator::AlertEvaluator::start(
+        state.store.clone(),
+        state.policies.rules.clone(),
+        state.clock.clone(),
+        state.live.clone(),
+        state.dirty.clone(),
+        crate::alerts::evaluator::SWEEP_EVERY,
+    );
     tracing::info!(%addr, "node listening");
-    Ok(RunningNode { addr, state, stop: Some(stop_tx), task: Some(task) })
+    Ok(RunningNode { addr, state, stop: Some(stop_tx), task: Some(task), evaluator: Some(evaluator) })
 }

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod indicators;
 pub mod interventions;
 pub mod live;
+pub mod pipeline;
 pub mod policies;
 pub mod release;
 pub mod sources;

@@ -34,6 +34,9 @@ impl Audience {
         match self {
             Audience::School => true,
             Audience::Classes(c) => e.class_id().is_some_and(|id| c.contains(id)),
+            // Students and guardians never receive alerts (tiers and risk are for staff); their
+            // supports are shown in plain language elsewhere.
+            Audience::Students(_) if matches!(e, LiveEvent::AlertChanged { .. }) => false,
             Audience::Students(s) => e.student_key().is_some_and(|k| s.contains(k)),
         }
     }
@@ -46,5 +49,22 @@ impl Audience {
             (Audience::Classes(c), Some(id)) => Audience::Classes(c.into_iter().filter(|own| own == id).collect()),
             (a @ Audience::Students(_), Some(_)) => a,
         }
+    }
+}
+
+#[cfg(test)]
+mod alert_visibility_tests {
+    use super::*;
+
+    #[test]
+    fn alerts_reach_staff_but_never_students_or_guardians() {
+        let e = LiveEvent::AlertChanged {
+            class_id: Some("c1".into()),
+            student_key: "p_1".into(),
+            alert: serde_json::json!({"tier": 2}),
+        };
+        assert!(Audience::School.sees(&e));
+        assert!(Audience::Classes(BTreeSet::from(["c1".to_string()])).sees(&e));
+        assert!(!Audience::Students(BTreeSet::from(["p_1".to_string()])).sees(&e));
     }
 }

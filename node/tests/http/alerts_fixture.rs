@@ -3,7 +3,7 @@
 //! `guardian` and the `student` account) who answered five ratio questions wrong this week and
 //! missed three days, and student `stu-2` (class-2, taught by `teacher2`).
 
-use lantern_node::alerts::{self, interim_facts};
+use lantern_node::alerts;
 use lantern_node::auth::{self, LinkTarget, Role};
 use lantern_node::store::StoreError;
 use rusqlite::params;
@@ -16,9 +16,10 @@ pub const FOCUS: &str = "CCSS.MATH.CONTENT.6.RP.A.3";
 
 pub async fn seed(n: &TestNode) {
     let store = n.store.clone();
+    let bkt = n.node.state.policies.rules.bkt;
     tokio::task::spawn_blocking(move || {
         store
-            .write_blocking(|c| -> Result<(), StoreError> {
+            .write_blocking(move |c| -> Result<(), StoreError> {
                 c.execute_batch(
                     "INSERT INTO class (sourced_id, title, class_type, course_sourced_id, school_sourced_id, grades,
                                         subjects, subject_codes, periods)
@@ -81,6 +82,8 @@ pub async fn seed(n: &TestNode) {
                 ] {
                     c.execute("INSERT INTO attendance (pkey, date, status) VALUES ('p_s1', ?1, ?2)", [day, status])?;
                 }
+                // Events were written straight into the tables: derive the indicators from them.
+                lantern_node::indicators::rebuild(c, &bkt, false)?;
                 Ok(())
             })
             .unwrap();
@@ -100,7 +103,9 @@ pub async fn evaluate(n: &TestNode, student: &'static str) -> Vec<alerts::FlagCh
     let (store, policy, now) = (n.store.clone(), n.node.state.policies.rules.clone(), n.node.state.clock.now());
     store
         .write(move |c| {
-            let facts = interim_facts::student_facts(c, &policy, student, now)?;
+            // The fixture writes events straight into the tables, so derive the indicators first.
+            lantern_node::indicators::rebuild(c, &policy.bkt, false)?;
+            let facts = lantern_node::indicators::student_facts(c, &policy, student, now)?;
             alerts::evaluate_student(c, &policy, student, &facts, now)
         })
         .await

@@ -274,9 +274,8 @@ pub async fn summary(State(state): State<AppState>, Extension(p): Extension<Prin
                 let students = s.overdue_checks.iter().map(|o| o.student_key.clone()).collect();
                 return Ok((crate::alerts::summaries::mtss_markdown(&s), students));
             }
-            let facts = |c: &rusqlite::Connection, key: &str| {
-                Ok(crate::alerts::interim_facts::student_facts(c, &policy, key, now)?)
-            };
+            let facts =
+                |c: &rusqlite::Connection, key: &str| Ok(crate::indicators::student_facts(c, &policy, key, now)?);
             let s = crate::alerts::summaries::teacher(c, &policy, &who, None, now, facts)?;
             let students = s.classes.iter().flat_map(|k| k.new_flags.iter().map(|f| f.student_key.clone())).collect();
             Ok((crate::alerts::summaries::teacher_markdown(&s), students))

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::{audit, QueryParams};
 use crate::alerts::next_steps::{self, AcceptRequest};
-use crate::alerts::{interim_facts, regroup, summaries, tuning, AlertError};
+use crate::alerts::{regroup, summaries, tuning, AlertError};
 use crate::auth::scope::{require_class, require_student};
 use crate::auth::{Capability, Principal};
 use crate::http::error::JsonBody;
@@ -29,7 +29,7 @@ fn facts_at(
     policy: &RulesPolicy,
     now: chrono::DateTime<chrono::Utc>,
 ) -> impl Fn(&Connection, &str) -> Result<FactSheet, AlertError> + '_ {
-    move |c, key| Ok(interim_facts::student_facts(c, policy, key, now)?)
+    move |c, key| Ok(crate::indicators::student_facts(c, policy, key, now)?)
 }
 
 #[derive(Deserialize)]
@@ -88,7 +88,7 @@ pub async fn next_steps(
             if !staff {
                 return Ok(json!({ "accepted": accepted }));
             }
-            let facts = interim_facts::student_facts(c, &policy, &key, now)?;
+            let facts = crate::indicators::student_facts(c, &policy, &key, now)?;
             let suggested = next_steps::suggest(c, &policy, &key, &facts)?;
             Ok(json!({ "suggested": suggested, "accepted": accepted }))
         })
@@ -109,7 +109,7 @@ pub async fn accept_next_steps(
         .store
         .write(move |c| {
             known_student(c, &who, &key)?;
-            let facts = interim_facts::student_facts(c, &policy, &key, now)?;
+            let facts = crate::indicators::student_facts(c, &policy, &key, now)?;
             let suggested = next_steps::suggest(c, &policy, &key, &facts)?;
             next_steps::accept(c, &key, &req, &suggested, who.account_id, now)
         })
