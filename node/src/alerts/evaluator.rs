@@ -123,7 +123,7 @@ impl AlertEvaluator {
                     tokio::time::sleep(SETTLE).await;
                 }
                 let students = if everyone {
-                    match store.read(|c| reads::rostered_students(c)).await {
+                    match store.read(reads::rostered_students).await {
                         Ok(s) => s,
                         Err(e) => {
                             tracing::warn!("alert sweep: {e}");
