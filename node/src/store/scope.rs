@@ -70,3 +70,11 @@ pub fn classes_of_student(c: &Connection, student_key: &str) -> Result<Vec<Strin
     let rows = st.query_map([student_key], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// (sourcedId, title) of classes: these, or every class when `ids` is `None`.
+pub fn class_titles(c: &Connection, ids: Option<&BTreeSet<String>>) -> Result<Vec<(String, String)>, StoreError> {
+    let mut st = c.prepare_cached("SELECT sourced_id, title FROM class ORDER BY title, sourced_id")?;
+    let rows =
+        st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows.into_iter().filter(|(id, _)| ids.is_none_or(|s| s.contains(id))).collect())
+}

@@ -139,8 +139,28 @@ fn role_intro(role: Role) -> (&'static str, Vec<&'static str>) {
     }
 }
 
+/// The classes a teacher or MTSS coordinator can open, with their titles.
+async fn my_classes(state: &AppState, p: &Principal) -> Vec<(String, String)> {
+    if !matches!(p.role, Role::Teacher | Role::Mtss) {
+        return Vec::new();
+    }
+    let principal = p.clone();
+    state
+        .store
+        .read(move |c| {
+            let scope = crate::auth::scope::class_scope(c, &principal)?;
+            match scope {
+                crate::auth::scope::ClassScope::School => crate::store::scope::class_titles(c, None),
+                crate::auth::scope::ClassScope::Classes(ids) => crate::store::scope::class_titles(c, Some(&ids)),
+            }
+        })
+        .await
+        .unwrap_or_default()
+}
+
 pub async fn home(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Markup {
     let (heading, items) = role_intro(p.role);
+    let classes = my_classes(&state, &p).await;
     let caps: Vec<Capability> = Capability::ALL.into_iter().filter(|c| auth::allows(p.role, *c)).collect();
     layout(
         heading,
@@ -151,6 +171,25 @@ pub async fn home(State(state): State<AppState>, Extension(p): Extension<Princip
                 p { "Signed in as " strong { (p.username) } " (" (p.role.title()) ") at " (state.config.school_name) "." }
                 ul { @for i in &items { li { (i) } } }
                 p.muted { "Capabilities: " @for (n, c) in caps.iter().enumerate() { @if n > 0 { ", " } (format!("{c:?}")) } }
+            }
+            @if matches!(p.role, Role::Teacher | Role::Mtss) {
+                div.card {
+                    h2 { "Alerts" }
+                    p { a href="/alerts" { "Early-warning alerts" } " · " a href="/alerts/summary" { "Weekly summary" } }
+                }
+                div.card {
+                    h2 { "Classes" }
+                    @if classes.is_empty() { p.muted { "No classes are linked to your account yet." } }
+                    table {
+                        @for (id, title) in &classes {
+                            tr {
+                                td { (title) }
+                                td { a href={ "/classes/" (id) "/live" } { "Live quiz view" } }
+                                td { a href={ "/classes/" (id) "/mastery" } { "Mastery grid" } }
+                            }
+                        }
+                    }
+                }
             }
         },
     )
