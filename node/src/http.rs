@@ -35,6 +35,11 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Arc<Metrics>,
     pub policies: Arc<crate::policies::Policies>,
+    /// Derived state fed by live ingest (indicators, rules, the live stream); `None`: events are
+    /// only stored.
+    pub event_sink: Option<Arc<dyn crate::events::EventSink>>,
+    /// The xAPI ingest path's shared state (roster snapshot, `stored` clock).
+    pub ingest: Arc<crate::ingest::IngestState>,
 }
 
 impl AppState {
@@ -46,6 +51,8 @@ impl AppState {
     ) -> AppState {
         AppState {
             policies,
+            event_sink: None,
+            ingest: Arc::new(crate::ingest::IngestState::new(&config.xapi.account_home_page)),
             config: Arc::new(config),
             store,
             clock,

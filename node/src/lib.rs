@@ -14,6 +14,7 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod imports;
+pub mod ingest;
 pub mod policies;
 pub mod sources;
 pub mod store;

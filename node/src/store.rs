@@ -10,6 +10,7 @@ mod readers;
 pub mod roster;
 pub mod scope;
 pub mod sources;
+pub mod statements;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::{account, admin, health, pages, privacy};
+use super::routes::{account, admin, health, pages, privacy, xapi};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -20,6 +20,9 @@ pub enum Access {
     Api(C),
     /// A page: a session with this capability (redirect to the login page otherwise).
     Page(C),
+    /// xAPI: a data source's HTTP Basic credentials (401 without; 403 for a person's session).
+    /// Enforced by the handlers' `DataSource` extractor.
+    DataSource,
 }
 
 #[derive(Debug, Clone)]
@@ -43,7 +46,7 @@ impl Routes {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let mr = on(filter, handler);
         let mr = match access {
-            Access::Public => mr,
+            Access::Public | Access::DataSource => mr,
             Access::Api(cap) => mr.route_layer(from_fn(move |req, next| session::check(cap, req, next))),
             Access::Page(cap) => mr.route_layer(from_fn(move |req, next| session::check_page(cap, req, next))),
         };
@@ -54,7 +57,7 @@ impl Routes {
 }
 
 fn build() -> Routes {
-    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
+    let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     Routes { router: Router::new(), specs: Vec::new() }
         // Operations
         .add(get.clone(), "/healthz", Access::Public, health::healthz)
@@ -86,6 +89,15 @@ fn build() -> Routes {
         // Privacy records
         .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)
         .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
+        // xAPI: the statements resource (data sources), and its administration
+        .add(get.clone(), "/xapi/about", Access::Public, xapi::about)
+        .add(get.clone(), "/xapi/statements", Access::DataSource, xapi::get_statements)
+        .add(post.clone(), "/xapi/statements", Access::DataSource, xapi::post_statements)
+        .add(put, "/xapi/statements", Access::DataSource, xapi::put_statements)
+        .add(get.clone(), "/api/v1/sources", Access::Api(C::ManageSources), xapi::list_sources)
+        .add(post.clone(), "/api/v1/sources", Access::Api(C::ManageSources), xapi::create_source)
+        .add(post.clone(), "/api/v1/sources/{name}/revoke", Access::Api(C::ManageSources), xapi::revoke_source)
+        .add(get.clone(), "/api/v1/xapi/unmatched", Access::Api(C::ManageSources), xapi::unmatched)
         // Pages
         .add(get.clone(), "/", Access::Public, pages::root)
         .add(get.clone(), "/login", Access::Public, pages::login_form)

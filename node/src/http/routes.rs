@@ -6,3 +6,4 @@ pub mod admin;
 pub mod health;
 pub mod pages;
 pub mod privacy;
+pub mod xapi;

@@ -12,6 +12,8 @@ CREATE TABLE data_source (
 );
 
 -- Every accepted statement, in the order it was stored (seq drives paging and consistency).
+-- `stored` strictly increases with `seq` (the ingest path assigns it inside the writer), written
+-- as RFC 3339 UTC with exactly six fraction digits so that text order is time order.
 CREATE TABLE statement (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
@@ -31,6 +33,8 @@ CREATE INDEX statement_by_verb ON statement(verb, seq);
 CREATE INDEX statement_by_object ON statement(object, seq);
 CREATE INDEX statement_by_registration ON statement(registration, seq) WHERE registration IS NOT NULL;
 CREATE INDEX statement_by_stored ON statement(stored);
+-- Voiding statements by their target, to mark a statement voided when it arrives after its voider.
+CREATE INDEX statement_by_voids ON statement(voids) WHERE voids IS NOT NULL;
 
 -- One row per statement that maps to a rostered student: what the indicators read. Pseudonymous.
 CREATE TABLE learning_event (

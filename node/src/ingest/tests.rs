@@ -1,0 +1,1 @@
+//! Tests of the ingest path against a real store.

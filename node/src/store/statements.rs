@@ -1,0 +1,362 @@
+//! SQL for the xAPI statements resource: storing statements and their learning events, voiding,
+//! the `unmatched` counters, the roster lookups the ingest path caches, and the statement queries
+//! of `GET /xapi/statements`. Hot statements are prepared once per connection (`prepare_cached`).
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::StoreError;
+use crate::events::LearningEvent;
+
+/// One statement row to insert; `json` is the finalized statement text.
+#[derive(Debug, Clone, Copy)]
+pub struct NewStatement<'a> {
+    pub id: &'a str,
+    /// RFC 3339 UTC with six fraction digits (text order is time order).
+    pub stored: &'a str,
+    pub timestamp: &'a str,
+    pub source_id: i64,
+    /// The actor's IFI key; empty for an anonymous Group.
+    pub actor: &'a str,
+    pub verb: &'a str,
+    pub object: Option<&'a str>,
+    pub registration: Option<&'a str>,
+    pub voids: Option<&'a str>,
+    pub voided: bool,
+    pub json: &'a str,
+}
+
+/// Inserts a statement; `None` when a statement with this id is already stored (nothing written).
+pub fn insert_statement(c: &Connection, s: &NewStatement<'_>) -> Result<Option<i64>, StoreError> {
+    let changed = c
+        .prepare_cached(
+            "INSERT INTO statement (id, stored, timestamp, source_id, actor, verb, object, registration, voids, voided, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            s.id,
+            s.stored,
+            s.timestamp,
+            s.source_id,
+            s.actor,
+            s.verb,
+            s.object,
+            s.registration,
+            s.voids,
+            s.voided,
+            s.json
+        ])?;
+    Ok((changed == 1).then(|| c.last_insert_rowid()))
+}
+
+/// A stored statement as the ingest path and single-statement reads need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStatement {
+    pub seq: i64,
+    pub stored: String,
+    /// The statement it voids, when it is a voiding statement.
+    pub voids: Option<String>,
+    pub voided: bool,
+    pub json: String,
+}
+
+/// The statement with this id, voided or not.
+pub fn statement_by_id(c: &Connection, id: &str) -> Result<Option<StoredStatement>, StoreError> {
+    Ok(c.prepare_cached("SELECT seq, stored, voids, voided, json FROM statement WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(StoredStatement {
+                seq: r.get(0)?,
+                stored: r.get(1)?,
+                voids: r.get(2)?,
+                voided: r.get(3)?,
+                json: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Whether a stored voiding statement names `id` as its target.
+pub fn is_void_target(c: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(c.prepare_cached("SELECT 1 FROM statement WHERE voids = ?1 LIMIT 1")?.exists([id])?)
+}
+
+/// Marks a statement voided and removes its learning event (a voided statement no longer counts).
+pub fn void_statement(c: &Connection, seq: i64) -> Result<(), StoreError> {
+    c.prepare_cached("UPDATE statement SET voided = 1 WHERE seq = ?1")?.execute([seq])?;
+    c.prepare_cached("DELETE FROM learning_event WHERE seq = ?1")?.execute([seq])?;
+    Ok(())
+}
+
+pub fn insert_learning_event(c: &Connection, e: &LearningEvent) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, session_id, quiz_id, correct,
+                                     response, score, duration_s)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.seq,
+        e.student_key,
+        e.at,
+        e.verb,
+        e.item_id,
+        e.class_id,
+        e.session_id,
+        e.quiz_id,
+        e.correct,
+        e.response,
+        e.score,
+        e.duration_s
+    ])?;
+    Ok(())
+}
+
+/// Adds `count` sightings of an unmatched actor, activity or class.
+pub fn count_unmatched(c: &Connection, kind: &str, value: &str, count: i64, now: &str) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO unmatched (kind, value, count, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+         ON CONFLICT (kind, value) DO UPDATE SET count = count + excluded.count, last_seen = excluded.last_seen",
+    )?
+    .execute(params![kind, value, count, now])?;
+    Ok(())
+}
+
+/// One row of `unmatched`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UnmatchedRow {
+    pub kind: String,
+    pub value: String,
+    pub count: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// Every unmatched value, most seen first.
+pub fn list_unmatched(c: &Connection) -> Result<Vec<UnmatchedRow>, StoreError> {
+    let mut st =
+        c.prepare("SELECT kind, value, count, first_seen, last_seen FROM unmatched ORDER BY count DESC, kind, value")?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(UnmatchedRow {
+                kind: r.get(0)?,
+                value: r.get(1)?,
+                count: r.get(2)?,
+                first_seen: r.get(3)?,
+                last_seen: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The `stored` of the statement stored last, if any.
+pub fn last_stored(c: &Connection) -> Result<Option<String>, StoreError> {
+    Ok(c.prepare_cached("SELECT stored FROM statement ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
+}
+
+/// A marker that changes whenever the roster, classes or item bank may have changed: the newest
+/// import run and the newest person, class and item rows.
+pub fn roster_generation(c: &Connection) -> Result<[i64; 4], StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT (SELECT coalesce(max(id), 0) FROM import_run), (SELECT coalesce(max(rowid), 0) FROM person),
+                (SELECT coalesce(max(rowid), 0) FROM class), (SELECT coalesce(max(rowid), 0) FROM item)",
+    )?
+    .query_row([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?)
+}
+
+/// What statements are matched against: rostered students (sourcedId, pseudonymous key, email),
+/// classes, and items with their quiz.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RosterRows {
+    pub students: Vec<(String, String, Option<String>)>,
+    pub classes: Vec<String>,
+    pub items: Vec<(String, String)>,
+}
+
+pub fn roster_rows(c: &Connection) -> Result<RosterRows, StoreError> {
+    let mut out = RosterRows::default();
+    let mut st = c.prepare(
+        "SELECT p.sourced_id, p.pkey, p.email FROM person p
+          WHERE EXISTS (SELECT 1 FROM person_role r WHERE r.pkey = p.pkey AND r.role = 'student')",
+    )?;
+    out.students = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let mut st = c.prepare("SELECT sourced_id FROM class")?;
+    out.classes = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut st = c.prepare("SELECT item_id, activity_id FROM item")?;
+    out.items = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(out)
+}
+
+/// The SQL side of a statements list query. Voided statements are never listed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// IFI key the actor or (Agent/Group) object must have.
+    pub agent: Option<String>,
+    pub verb: Option<String>,
+    /// Activity id the object must have.
+    pub activity: Option<String>,
+    pub registration: Option<String>,
+    /// Substrings the statement text must contain (a cheap pre-filter for the `related_*` rules,
+    /// which the caller then checks exactly).
+    pub text_contains: Vec<String>,
+    /// Stored strictly after / at or before (same text form as the column).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub ascending: bool,
+    /// Continue after this seq (in the listing order).
+    pub after: Option<i64>,
+}
+
+/// One listed statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedStatement {
+    pub seq: i64,
+    pub stored: String,
+    pub json: String,
+}
+
+/// Statements matching `filter`, in order, for which `keep` holds; stops after `take` of them.
+pub fn list_statements(
+    c: &Connection,
+    filter: &ListFilter,
+    take: usize,
+    mut keep: impl FnMut(&str) -> bool,
+) -> Result<Vec<ListedStatement>, StoreError> {
+    let mut sql = String::from("SELECT seq, stored, json FROM statement WHERE voided = 0");
+    let mut args: Vec<SqlValue> = Vec::new();
+    let mut add = |clause: &str, value: SqlValue| {
+        args.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(agent) = &filter.agent {
+        add(" AND (actor = ? OR object = ?)", SqlValue::Text(agent.clone()));
+        // Both placeholders name the same parameter number.
+    }
+    if let Some(verb) = &filter.verb {
+        add(" AND verb = ?", SqlValue::Text(verb.clone()));
+    }
+    if let Some(activity) = &filter.activity {
+        add(" AND object = ?", SqlValue::Text(activity.clone()));
+    }
+    if let Some(registration) = &filter.registration {
+        add(" AND registration = ?", SqlValue::Text(registration.clone()));
+    }
+    for text in &filter.text_contains {
+        add(" AND instr(json, ?) > 0", SqlValue::Text(text.clone()));
+    }
+    if let Some(since) = &filter.since {
+        add(" AND stored > ?", SqlValue::Text(since.clone()));
+    }
+    if let Some(until) = &filter.until {
+        add(" AND stored <= ?", SqlValue::Text(until.clone()));
+    }
+    if let Some(after) = filter.after {
+        add(if filter.ascending { " AND seq > ?" } else { " AND seq < ?" }, SqlValue::Integer(after));
+    }
+    sql.push_str(if filter.ascending { " ORDER BY seq ASC" } else { " ORDER BY seq DESC" });
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(params_from_iter(args))?;
+    let mut out = Vec::new();
+    while out.len() < take {
+        let Some(row) = rows.next()? else { break };
+        let json: String = row.get(2)?;
+        if keep(&json) {
+            out.push(ListedStatement { seq: row.get(0)?, stored: row.get(1)?, json });
+        }
+    }
+    Ok(out)
+}
+
+/// Number of stored statements (voided included).
+pub fn count_statements(c: &Connection) -> Result<i64, StoreError> {
+    Ok(c.query_row("SELECT count(*) FROM statement", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, crate::store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open_temp(dir.path()).unwrap();
+        store
+            .write_blocking(|c| {
+                c.execute(
+                    "INSERT INTO data_source (id, name, key, secret_sha256, created_at) VALUES (1, 's', 'k', x'00', 't')",
+                    [],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    fn row<'a>(id: &'a str, stored: &'a str, verb: &'a str, voids: Option<&'a str>) -> NewStatement<'a> {
+        NewStatement {
+            id,
+            stored,
+            timestamp: stored,
+            source_id: 1,
+            actor: "account:https://sis.example|s-1",
+            verb,
+            object: Some("https://items.example/q1"),
+            registration: None,
+            voids,
+            voided: false,
+            json: r#"{"verb":"x","context":{"contextActivities":{"grouping":[{"id":"https://sis.example/classes/c1"}]}}}"#,
+        }
+    }
+
+    #[test]
+    fn insert_lookup_void_and_list() {
+        let (_dir, store) = store();
+        let listed = store
+            .write_blocking(|c| {
+                let a = insert_statement(c, &row("a", "2026-09-14T08:00:00.000001Z", "v1", None))?.unwrap();
+                assert_eq!(insert_statement(c, &row("a", "2026-09-14T08:00:00.000002Z", "v1", None))?, None);
+                insert_statement(c, &row("b", "2026-09-14T08:00:00.000003Z", "v2", None))?.unwrap();
+                assert!(!is_void_target(c, "a")?);
+                insert_statement(c, &row("c", "2026-09-14T08:00:00.000004Z", "voided", Some("a")))?.unwrap();
+                assert!(is_void_target(c, "a")?);
+                void_statement(c, a)?;
+                let found = statement_by_id(c, "a")?.unwrap();
+                assert!(found.voided && found.voids.is_none() && found.seq == a);
+                let all = list_statements(c, &ListFilter::default(), 10, |_| true)?;
+                let v2 =
+                    list_statements(c, &ListFilter { verb: Some("v2".into()), ..ListFilter::default() }, 10, |_| true)?;
+                let agent = ListFilter {
+                    agent: Some("account:https://sis.example|s-1".into()),
+                    ascending: true,
+                    text_contains: vec!["classes/c1".into()],
+                    since: Some("2026-09-14T08:00:00.000003Z".into()),
+                    ..ListFilter::default()
+                };
+                let after = list_statements(c, &agent, 10, |_| true)?;
+                Ok::<_, StoreError>((all, v2, after))
+            })
+            .unwrap();
+        let (all, v2, after) = listed;
+        assert_eq!(all.iter().map(|s| s.seq).collect::<Vec<_>>(), [3, 2], "newest first, voided left out");
+        assert_eq!(v2.len(), 1);
+        assert_eq!(after.iter().map(|s| s.seq).collect::<Vec<_>>(), [3]);
+        assert_eq!(store.read_blocking(last_stored).unwrap().as_deref(), Some("2026-09-14T08:00:00.000004Z"));
+    }
+
+    #[test]
+    fn unmatched_counts_accumulate() {
+        let (_dir, store) = store();
+        store
+            .write_blocking(|c| {
+                count_unmatched(c, "activity", "https://x.example/a", 2, "t1")?;
+                count_unmatched(c, "activity", "https://x.example/a", 3, "t2")?;
+                count_unmatched(c, "class", "https://x.example/classes/z", 1, "t2")
+            })
+            .unwrap();
+        let rows = store.read_blocking(list_unmatched).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].count, rows[0].first_seen.as_str(), rows[0].last_seen.as_str()), (5, "t1", "t2"));
+        assert_eq!(store.read_blocking(roster_generation).unwrap(), [0, 0, 0, 0]);
+    }
+}
