@@ -5,3 +5,4 @@ mod support;
 
 mod auth_flows;
 mod rbac_matrix;
+mod xapi;

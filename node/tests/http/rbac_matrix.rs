@@ -32,6 +32,15 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/accounts/{username}/disable", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
         ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
+        // xAPI: data sources only (Basic credentials); a person's session or token is refused.
+        ("GET", "/xapi/about", None),
+        ("GET", "/xapi/statements", Some(NONE)),
+        ("POST", "/xapi/statements", Some(NONE)),
+        ("PUT", "/xapi/statements", Some(NONE)),
+        ("GET", "/api/v1/sources", Some(&[Admin])),
+        ("POST", "/api/v1/sources", Some(&[Admin])),
+        ("POST", "/api/v1/sources/{name}/revoke", Some(&[Admin])),
+        ("GET", "/api/v1/xapi/unmatched", Some(&[Admin])),
         ("GET", "/", None),
         ("GET", "/login", None),
         ("POST", "/login", None),
@@ -45,7 +54,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{username}", "nobody-here")
+    path.replace("{id}", "999999").replace("{username}", "nobody-here").replace("{name}", "nobody-here")
 }
 
 #[tokio::test]
