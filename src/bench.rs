@@ -3,6 +3,7 @@
 //! DESIGN.md lists. Figures are recorded in docs/BENCHMARKS.md; no test asserts on time.
 
 mod import;
+mod ingest;
 
 use serde_json::{json, Value};
 
@@ -15,11 +16,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 180)]
         days: u32,
     },
+    /// xAPI ingest over HTTP: statements, statements_per_s, p50_ms, p99_ms, acknowledged_missing.
+    Ingest {
+        #[arg(long, default_value_t = 200_000)]
+        statements: usize,
+        /// Concurrent keep-alive HTTP clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Statements per request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// No new request is sent after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        max_seconds: u64,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
+        BenchCommand::Ingest { statements, clients, batch, max_seconds } => {
+            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds })?
+        }
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())
