@@ -164,7 +164,6 @@ impl IngestState {
             let row = NewStatement {
                 id: &id_text,
                 stored: &stored_text(stored),
-                timestamp: &crate::auth::ts(timestamp),
                 source_id,
                 actor: &p.actor,
                 verb: p.statement.verb_id(),

@@ -68,6 +68,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(p.max_seconds);
     eprintln!("bench ingest: posting with {} clients", p.clients);
     let started = Instant::now();
+    let cpu_before = (process_cpu_seconds(), thread_cpu_seconds("lantern-writer"));
     client_rt.block_on(async {
         let client = reqwest::Client::builder().pool_max_idle_per_host(p.clients).build()?;
         let mut tasks = Vec::new();
@@ -119,6 +120,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         anyhow::Ok(())
     })?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds() - cpu_before.0;
+    let writer_cpu = thread_cpu_seconds("lantern-writer") - cpu_before.1;
     let stats = store.writer_stats();
 
     eprintln!("bench ingest: checking every acknowledged id is stored");
@@ -159,7 +162,36 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         "writer_jobs": stats.jobs,
         "writer_commits": stats.commits,
         "peak_rss_mb": super::r3(super::peak_rss_mb()),
+        // CPU time of this process (server and clients) and of the database writer thread, per
+        // statement: steadier than wall-clock figures on a shared machine.
+        "cpu_us_per_statement": super::r3(cpu * 1e6 / acknowledged.max(1) as f64),
+        "writer_cpu_us_per_statement": super::r3(writer_cpu * 1e6 / acknowledged.max(1) as f64),
     }))
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
+fn process_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat").ok().map_or(0.0, |s| stat_cpu_seconds(&s))
+}
+
+/// CPU seconds of the threads of this process with this name.
+fn thread_cpu_seconds(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .map(|s| stat_cpu_seconds(&s))
+        .sum()
+}
+
+/// utime + stime of a `/proc/.../stat` line, in seconds (assuming the usual 100 ticks/s).
+fn stat_cpu_seconds(stat: &str) -> f64 {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th there.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The first `count` statements of the school, as JSON array bodies of `size`.

@@ -14,7 +14,6 @@ pub struct NewStatement<'a> {
     pub id: &'a str,
     /// RFC 3339 UTC with six fraction digits (text order is time order).
     pub stored: &'a str,
-    pub timestamp: &'a str,
     pub source_id: i64,
     /// The actor's IFI key; empty for an anonymous Group.
     pub actor: &'a str,
@@ -30,13 +29,12 @@ pub struct NewStatement<'a> {
 pub fn insert_statement(c: &Connection, s: &NewStatement<'_>) -> Result<Option<i64>, StoreError> {
     let changed = c
         .prepare_cached(
-            "INSERT INTO statement (id, stored, timestamp, source_id, actor, verb, object, registration, voids, voided, json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO statement (id, stored, source_id, actor, verb, object, registration, voids, voided, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
             s.id,
             s.stored,
-            s.timestamp,
             s.source_id,
             s.actor,
             s.verb,
@@ -225,34 +223,38 @@ pub fn list_statements(
 ) -> Result<Vec<ListedStatement>, StoreError> {
     let mut sql = String::from("SELECT seq, stored, json FROM statement WHERE voided = 0");
     let mut args: Vec<SqlValue> = Vec::new();
-    let mut add = |clause: &str, value: SqlValue| {
-        args.push(value);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    // Appends `clause`, whose `?1`, `?2`... name the given values, renumbered after earlier ones.
+    let mut add = |clause: &str, values: Vec<SqlValue>| {
+        let mut clause = clause.to_string();
+        for i in (1..=values.len()).rev() {
+            clause = clause.replace(&format!("?{i}"), &format!("?{}", args.len() + i));
+        }
+        sql.push_str(&clause);
+        args.extend(values);
     };
     if let Some(agent) = &filter.agent {
-        add(" AND (actor = ? OR object = ?)", SqlValue::Text(agent.clone()));
-        // Both placeholders name the same parameter number.
+        add(" AND (actor = ?1 OR object = ?1)", vec![SqlValue::Text(agent.clone())]);
     }
     if let Some(verb) = &filter.verb {
-        add(" AND verb = ?", SqlValue::Text(verb.clone()));
+        add(" AND verb = ?1", vec![SqlValue::Text(verb.clone())]);
     }
     if let Some(activity) = &filter.activity {
-        add(" AND object = ?", SqlValue::Text(activity.clone()));
+        add(" AND object = ?1", vec![SqlValue::Text(activity.clone())]);
     }
     if let Some(registration) = &filter.registration {
-        add(" AND registration = ?", SqlValue::Text(registration.clone()));
+        add(" AND registration = ?1", vec![SqlValue::Text(registration.clone())]);
     }
     for text in &filter.text_contains {
-        add(" AND instr(json, ?) > 0", SqlValue::Text(text.clone()));
+        add(" AND instr(json, ?1) > 0", vec![SqlValue::Text(text.clone())]);
     }
     if let Some(since) = &filter.since {
-        add(" AND stored > ?", SqlValue::Text(since.clone()));
+        add(" AND seq >= ?1", vec![SqlValue::Integer(first_seq_stored_after(c, since)?)]);
     }
     if let Some(until) = &filter.until {
-        add(" AND stored <= ?", SqlValue::Text(until.clone()));
+        add(" AND seq < ?1", vec![SqlValue::Integer(first_seq_stored_after(c, until)?)]);
     }
     if let Some(after) = filter.after {
-        add(if filter.ascending { " AND seq > ?" } else { " AND seq < ?" }, SqlValue::Integer(after));
+        add(if filter.ascending { " AND seq > ?1" } else { " AND seq < ?1" }, vec![SqlValue::Integer(after)]);
     }
     sql.push_str(if filter.ascending { " ORDER BY seq ASC" } else { " ORDER BY seq DESC" });
     let mut st = c.prepare_cached(&sql)?;
@@ -266,6 +268,32 @@ pub fn list_statements(
         }
     }
     Ok(out)
+}
+
+/// The first `seq` whose `stored` is after `at` (one past the last seq when none is): a binary
+/// search over `seq`, valid because `stored` strictly increases with `seq`.
+pub fn first_seq_stored_after(c: &Connection, at: &str) -> Result<i64, StoreError> {
+    let mut probe = c.prepare_cached("SELECT seq, stored FROM statement WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
+    let mut at_or_after = |seq: i64| -> Result<Option<(i64, String)>, StoreError> {
+        Ok(probe.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+    };
+    let (Some((first, _)), Some(last)) = (
+        at_or_after(i64::MIN)?,
+        c.prepare_cached("SELECT max(seq) FROM statement")?.query_row([], |r| r.get::<_, Option<i64>>(0))?,
+    ) else {
+        return Ok(1);
+    };
+    // Invariant: every seq < lo is stored at or before `at`; every seq >= hi is stored after it.
+    let (mut lo, mut hi) = (first, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match at_or_after(mid)? {
+            Some((seq, stored)) if seq < hi && stored.as_str() <= at => lo = seq + 1,
+            Some((seq, _)) if seq < hi => hi = seq,
+            _ => hi = mid,
+        }
+    }
+    Ok(lo)
 }
 
 /// Number of stored statements (voided included).
@@ -297,7 +325,6 @@ mod tests {
         NewStatement {
             id,
             stored,
-            timestamp: stored,
             source_id: 1,
             actor: "account:https://sis.example|s-1",
             verb,
@@ -342,6 +369,39 @@ mod tests {
         assert_eq!(v2.len(), 1);
         assert_eq!(after.iter().map(|s| s.seq).collect::<Vec<_>>(), [3]);
         assert_eq!(store.read_blocking(last_stored).unwrap().as_deref(), Some("2026-09-14T08:00:00.000004Z"));
+    }
+
+    #[test]
+    fn stored_times_become_seq_bounds() {
+        let (_dir, store) = store();
+        assert_eq!(store.read_blocking(|c| first_seq_stored_after(c, "2026")).unwrap(), 1, "empty");
+        let ids: Vec<String> = (0..37).map(|i| format!("s{i}")).collect();
+        let stored: Vec<String> = (0..37).map(|i| format!("2026-09-14T08:00:{:02}.000000Z", i + 10)).collect();
+        let (i2, s2) = (ids.clone(), stored.clone());
+        store
+            .write_blocking(move |c| {
+                for (id, at) in i2.iter().zip(&s2) {
+                    insert_statement(c, &row(id, at, "v", None))?;
+                }
+                // A gap in seq, as purging leaves.
+                c.execute("DELETE FROM statement WHERE seq BETWEEN 10 AND 14", [])?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let after = |at: &str| {
+            let at = at.to_string();
+            store.read_blocking(move |c| first_seq_stored_after(c, &at)).unwrap()
+        };
+        assert_eq!(after("2026-01-01T00:00:00.000000Z"), 1);
+        assert_eq!(after(&stored[0]), 2);
+        // Inside the gap any bound between the neighbours present (9 and 15) splits them right.
+        for at in [stored[9].as_str(), &stored[10], "2026-09-14T08:00:20.500000Z", &stored[13]] {
+            let bound = after(at);
+            assert!((10..=15).contains(&bound), "{at}: {bound}");
+        }
+        assert_eq!(after(&stored[20]), 22);
+        assert_eq!(after(&stored[36]), 38);
+        assert_eq!(after("2027-01-01T00:00:00.000000Z"), 38);
     }
 
     #[test]

@@ -18,7 +18,6 @@ CREATE TABLE statement (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
     stored        TEXT NOT NULL,
-    timestamp     TEXT NOT NULL,
     source_id     INTEGER NOT NULL REFERENCES data_source(id),
     actor         TEXT NOT NULL,              -- canonical inverse functional identifier of the actor
     verb          TEXT NOT NULL,
@@ -28,11 +27,10 @@ CREATE TABLE statement (
     voided        INTEGER NOT NULL DEFAULT 0,
     json          TEXT NOT NULL
 );
-CREATE INDEX statement_by_actor ON statement(actor, seq);
-CREATE INDEX statement_by_verb ON statement(verb, seq);
-CREATE INDEX statement_by_object ON statement(object, seq);
-CREATE INDEX statement_by_registration ON statement(registration, seq) WHERE registration IS NOT NULL;
-CREATE INDEX statement_by_stored ON statement(stored);
+-- Index rows cost ingest speed (each commit rewrites every index page it touches), so the only
+-- index rows per statement are its id's: `since`/`until` become `seq` bounds (`stored` grows with
+-- `seq`), and the agent, verb, activity and registration filters scan within those bounds, newest
+-- (or oldest) first, until the page is full. The node's own views read `learning_event`.
 -- Voiding statements by their target, to mark a statement voided when it arrives after its voider.
 CREATE INDEX statement_by_voids ON statement(voids) WHERE voids IS NOT NULL;
 
@@ -52,7 +50,7 @@ CREATE TABLE learning_event (
     duration_s   REAL
 );
 CREATE INDEX learning_event_by_student ON learning_event(student_key, at);
-CREATE INDEX learning_event_by_item ON learning_event(item_id) WHERE item_id IS NOT NULL;
+-- Per-item figures are kept by the event sink as events arrive; a rebuild scans in seq order.
 CREATE INDEX learning_event_by_session ON learning_event(session_id) WHERE session_id IS NOT NULL;
 
 -- Statements that could not be matched to a student or an item, counted for admins (never dropped).
