@@ -1,6 +1,7 @@
 //! The xAPI statements resource over real HTTP: a node with a small synthetic school and a data
 //! source; statements posted, put and read back with the xAPI headers; every kind of bad input
 //! answered with the right status and error shape, leaving nothing stored.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use lantern_node::import::ImportOptions;
 use lantern_node::imports::{run_import, ImportInput};
