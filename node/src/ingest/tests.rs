@@ -307,6 +307,19 @@ async fn lists_filter_and_page() {
         serde_json::from_str(&f.get(&[("activity", quiz), ("related_activities", "true")]).unwrap().body).unwrap();
     assert!(!related["statements"].as_array().unwrap().is_empty());
 
+    // since/until select by `stored` (here one microsecond apart: the fixed clock stands still).
+    let stored: Vec<String> = {
+        let all: Value = serde_json::from_str(&f.get(&[("ascending", "true")]).unwrap().body).unwrap();
+        all["statements"].as_array().unwrap().iter().map(|s| s["stored"].as_str().unwrap().to_string()).collect()
+    };
+    let window: Value = serde_json::from_str(
+        &f.get(&[("since", &stored[9]), ("until", &stored[19]), ("ascending", "true")]).unwrap().body,
+    )
+    .unwrap();
+    let window: Vec<&str> =
+        window["statements"].as_array().unwrap().iter().map(|s| s["stored"].as_str().unwrap()).collect();
+    assert_eq!(window, stored[10..20].iter().map(String::as_str).collect::<Vec<_>>());
+
     let ids: Value = serde_json::from_str(&f.get(&[("limit", "1"), ("format", "ids")]).unwrap().body).unwrap();
     assert!(ids["statements"][0]["verb"].get("display").is_none());
     assert!(f.get(&[("statementId", "00000000-0000-4000-8000-000000000000")]).is_none());
