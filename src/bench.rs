@@ -2,13 +2,35 @@
 //! stderr; the result is one JSON object on stdout with `"bench"`, `"machine"` and the figures
 //! DESIGN.md lists. Figures are recorded in docs/BENCHMARKS.md; no test asserts on time.
 
+mod aggregate;
 mod import;
 mod ingest;
+mod latency;
+mod rebuild;
+mod release;
 
 use serde_json::{json, Value};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
+    /// One DP release of more than 5,000 cells (OpenDP + sign + encrypt): cells, median_ms.
+    Release {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 9)]
+        runs: usize,
+    },
+    /// Sealed releases POSTed to a real aggregator, then the bias audit: releases, ingest_seconds, bias_audit_seconds.
+    Aggregate {
+        #[arg(long, default_value_t = 100)]
+        nodes: usize,
+        /// Monthly releases per node (1 to 12).
+        #[arg(long, default_value_t = 10)]
+        months: u32,
+        /// The aggregator's `synchronous` setting: full (the default config) or normal.
+        #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+        synchronous: String,
+    },
     /// Roster and attendance import: students, rows, seconds.
     Import {
         #[arg(long, default_value_t = 2000)]
@@ -30,6 +52,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 120)]
         max_seconds: u64,
     },
+    /// Event → SSE push latency under background load: load_statements_per_s, p50_ms, p99_ms.
+    Latency {
+        #[arg(long, default_value_t = 5000)]
+        rate: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+    },
+    /// Full indicator rebuild of a synthetic school year: events, seconds, peak_rss_mb.
+    Rebuild {
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -38,6 +74,17 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest { statements, clients, batch, max_seconds } => {
             ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds })?
         }
+        BenchCommand::Release { students, runs } => release::run(students, runs)?,
+        BenchCommand::Aggregate { nodes, months, synchronous } => {
+            let sync = if synchronous == "normal" {
+                lantern_aggregator::config::Synchronous::Normal
+            } else {
+                lantern_aggregator::config::Synchronous::Full
+            };
+            aggregate::run(nodes, months, sync)?
+        }
+        BenchCommand::Latency { rate, seconds } => latency::run(rate, seconds)?,
+        BenchCommand::Rebuild { students, days } => rebuild::run(students, days)?,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

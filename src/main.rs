@@ -62,6 +62,14 @@ enum Command {
         #[command(subcommand)]
         command: lantern::bench::BenchCommand,
     },
+    /// The district aggregator.
+    Aggregator {
+        /// Configuration file (default: ./aggregator.toml if present, else built-in defaults).
+        #[arg(long, global = true, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AggregatorCommand,
+    },
     /// The school node.
     Node {
         /// Configuration file (default: ./node.toml if present, else built-in defaults).
@@ -70,6 +78,12 @@ enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AggregatorCommand {
+    /// Run the aggregator's HTTP server until SIGTERM or Ctrl-C.
+    Serve,
 }
 
 #[derive(Subcommand)]
@@ -95,10 +109,24 @@ enum NodeCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Recompute all indicators from stored events and attendance.
+    Rebuild,
     /// Import rosters, the item bank, attendance or later outcomes (all or nothing).
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Build, seal and queue the DP release of the last ended period (`node serve` delivers it).
+    Release {
+        /// Print what would be released (tables, cells, ρ) and spend nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Release the period running today (counting today's enrollment) instead of the last ended one.
+        #[arg(long)]
+        current: bool,
+        /// Queue every sealed release again, same bytes (after the aggregator lost some); spends nothing.
+        #[arg(long, conflicts_with_all = ["dry_run", "current"])]
+        resend: bool,
     },
     /// xAPI data sources (quiz and LMS tools) and their credentials.
     Source {
@@ -215,6 +243,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&files)?);
             Ok(())
         }
+        Command::Aggregator { config, command: AggregatorCommand::Serve } => {
+            let cfg =
+                lantern_aggregator::AggregatorConfig::load(config.as_deref(), &lantern_node::config::lantern_env())?;
+            runtime()?.block_on(async {
+                let agg = lantern_aggregator::start(cfg).await?;
+                println!("Lantern aggregator listening on {}", agg.url());
+                if let Some(token) = &agg.new_analyst_token {
+                    println!("First start: created the analyst token {token}");
+                    println!("(kept in the analyst_token_file; sign in at {}/login)", agg.url());
+                }
+                agg.run_until(node::shutdown_signal()).await.context("aggregator server")?;
+                println!("Lantern aggregator stopped");
+                anyhow::Ok(())
+            })
+        }
         Command::Node { config, command } => {
             let cfg = node::load_config(config.as_deref())?;
             match command {
@@ -241,6 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{msg}");
                 }
                 NodeCommand::Audit { command: AuditCommand::Verify } => println!("{}", node::audit_verify(&cfg)?),
+                NodeCommand::Rebuild => println!("{}", node::rebuild(&cfg)?),
                 NodeCommand::Import { command } => {
                     use lantern_node::imports::ImportInput as I;
                     let (kind, path) = match command {
@@ -250,6 +294,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         ImportCommand::Outcomes { file } => (I::Outcomes, file),
                     };
                     println!("{}", node::import(&cfg, kind, &path)?);
+                }
+                NodeCommand::Release { dry_run, current, resend } => {
+                    let store = node::open_store(&cfg)?;
+                    let r = if resend {
+                        lantern_node::release::resend_command(&store)
+                    } else {
+                        lantern_node::release::release_command(&cfg, &store, dry_run, current)
+                    };
+                    store.shutdown();
+                    println!("{}", r?);
                 }
                 NodeCommand::Source { command } => {
                     let msg = match command {

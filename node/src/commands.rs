@@ -70,7 +70,18 @@ pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
         println!("First start: created account \"admin\" with one-time password {pw}");
         println!("(it must be changed at first login)");
     }
-    node.run_until(shutdown_signal()).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
+    // Releases (when `[release] enabled`): the schedule and the outbox sender stop before the store.
+    let s = &node.state;
+    let releases =
+        crate::release::ReleaseBackground::start(&s.config, s.store.clone(), s.policies.clone(), s.clock.clone())
+            .map_err(|e| NodeError::Io(e.to_string()))?;
+    let signal = async move {
+        shutdown_signal().await;
+        if let Some(r) = releases {
+            r.stop().await;
+        }
+    };
+    node.run_until(signal).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
     println!("Lantern node stopped");
     Ok(())
 }
@@ -212,4 +223,43 @@ pub fn source_list(config: &NodeConfig) -> Result<String, NodeError> {
         })
         .collect::<Vec<_>>()
         .join("\n"))
+}
+
+/// `lantern node rebuild`: recomputes every indicator from stored events and attendance, in one
+/// transaction (with a progress bar on a terminal).
+pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
+    let policies = crate::policies::Policies::load(&config.policies).map_err(|e| NodeError::Io(e.to_string()))?;
+    let bkt = policies.rules.bkt;
+    let store = open_store(config)?;
+    let r = store.write_blocking(move |c| crate::indicators::rebuild(c, &bkt, true));
+    // Then every student's flags, from the rebuilt indicators (in chunks: the writer stays responsive).
+    let flags = r.as_ref().ok().map(|_| evaluate_everyone(&store, &policies));
+    store.shutdown();
+    let r = r?;
+    let flags = flags.transpose()?.unwrap_or(0);
+    Ok(format!(
+        "rebuilt indicators from {} events in {:.1} s: {} students ({} reordered), {} mastery rows, {} items, {} sessions, {} attendance summaries; {flags} alert updates",
+        r.events,
+        r.millis as f64 / 1000.0,
+        r.students,
+        r.students_reordered,
+        r.mastery_rows,
+        r.items,
+        r.sessions,
+        r.attendance_students
+    ))
+}
+
+/// Re-evaluates every rostered student's flags; returns the number of flag changes.
+fn evaluate_everyone(store: &Store, policies: &crate::policies::Policies) -> Result<usize, NodeError> {
+    let students = store.read_blocking(crate::store::alerts::reads::rostered_students)?;
+    let mut changes = 0;
+    for chunk in students.chunks(100) {
+        let (chunk, rules, now) = (chunk.to_vec(), policies.rules.clone(), clock_now());
+        changes += store
+            .write_blocking(move |c| crate::alerts::evaluator::evaluate_students(c, &rules, &chunk, now))
+            .map_err(|e| NodeError::Io(format!("evaluating flags: {e}")))?
+            .len();
+    }
+    Ok(changes)
 }

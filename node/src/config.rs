@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+// The loader is shared with the aggregator and lives in lantern-policies.
+pub use lantern_policies::config_file::{lantern_env, load_config, ConfigError};
+
 /// Where the node reads its configuration when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "node.toml";
 
@@ -28,6 +31,7 @@ pub struct NodeConfig {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub xapi: XapiConfig,
+    pub release: ReleaseConfig,
 }
 
 /// Policy files in force; a missing entry means the default shipped in the binary.
@@ -76,6 +80,24 @@ pub struct AuthConfig {
     pub failure_window_minutes: u32,
 }
 
+/// Releases to the district aggregator (`[release]`): where to send them, the keys, the schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReleaseConfig {
+    /// Whether `node serve` builds each ended period's release and sends the outbox.
+    pub enabled: bool,
+    /// Base URL of the aggregator, e.g. `https://aggregator.district.example`.
+    pub aggregator_url: Option<String>,
+    /// The aggregator's age recipient (`age1…`), from `lantern keygen`.
+    pub aggregator_recipient_file: Option<PathBuf>,
+    /// This node's Ed25519 signing key (PKCS#8 PEM, mode 0600), from `lantern keygen`.
+    pub signing_key_file: Option<PathBuf>,
+    /// How often `node serve` checks whether an ended period still needs its release.
+    pub check_interval_seconds: u64,
+    /// Longest wait between two attempts to deliver a queued release (backoff cap).
+    pub retry_max_seconds: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct XapiConfig {
@@ -97,6 +119,7 @@ impl Default for NodeConfig {
             database: DatabaseConfig::default(),
             auth: AuthConfig::default(),
             xapi: XapiConfig::default(),
+            release: ReleaseConfig::default(),
         }
     }
 }
@@ -121,6 +144,19 @@ impl Default for AuthConfig {
             max_failures_per_account: 5,
             max_failures_per_address: 30,
             failure_window_minutes: 15,
+        }
+    }
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        ReleaseConfig {
+            enabled: false,
+            aggregator_url: None,
+            aggregator_recipient_file: None,
+            signing_key_file: None,
+            check_interval_seconds: 3600,
+            retry_max_seconds: 300,
         }
     }
 }
@@ -153,12 +189,13 @@ pub const ENV_OVERRIDES: &[(&str, &[&str])] = &[
     ("LANTERN_AUTH_FAILURE_WINDOW_MINUTES", &["auth", "failure_window_minutes"]),
     ("LANTERN_XAPI_MAX_BODY_BYTES", &["xapi", "max_body_bytes"]),
     ("LANTERN_XAPI_ACCOUNT_HOME_PAGE", &["xapi", "account_home_page"]),
+    ("LANTERN_RELEASE_ENABLED", &["release", "enabled"]),
+    ("LANTERN_RELEASE_AGGREGATOR_URL", &["release", "aggregator_url"]),
+    ("LANTERN_RELEASE_AGGREGATOR_RECIPIENT_FILE", &["release", "aggregator_recipient_file"]),
+    ("LANTERN_RELEASE_SIGNING_KEY_FILE", &["release", "signing_key_file"]),
+    ("LANTERN_RELEASE_CHECK_INTERVAL_SECONDS", &["release", "check_interval_seconds"]),
+    ("LANTERN_RELEASE_RETRY_MAX_SECONDS", &["release", "retry_max_seconds"]),
 ];
-
-/// A configuration problem, as one line naming the file or variable and the key.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
 
 impl NodeConfig {
     /// Reads `path` (or `node.toml` in the current directory if present, else the defaults), then
@@ -202,6 +239,21 @@ impl NodeConfig {
         if self.xapi.max_body_bytes < 1024 {
             return Err(format!("xapi.max_body_bytes: {} is below the minimum 1024", self.xapi.max_body_bytes));
         }
+        let r = &self.release;
+        if let Some(u) = &r.aggregator_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("release.aggregator_url: {u:?} must start with http:// or https://"));
+            }
+        }
+        if r.enabled && (r.aggregator_url.is_none() || r.aggregator_recipient_file.is_none()) {
+            return Err("release.enabled: needs release.aggregator_url and release.aggregator_recipient_file".into());
+        }
+        if r.enabled && r.signing_key_file.is_none() {
+            return Err("release.enabled: needs release.signing_key_file".into());
+        }
+        if r.check_interval_seconds == 0 || r.retry_max_seconds == 0 {
+            return Err("release.check_interval_seconds and release.retry_max_seconds: must be at least 1".into());
+        }
         if let Some(u) = &self.public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(format!("public_url: {u:?} must start with http:// or https://"));
@@ -209,93 +261,6 @@ impl NodeConfig {
         }
         Ok(())
     }
-}
-
-/// Shared by the node and the aggregator: file (or default file, or defaults) → env overrides →
-/// typed struct → semantic checks. Every error is one line.
-pub fn load_config<T>(
-    path: Option<&Path>,
-    default_file: &str,
-    env: &[(String, String)],
-    overrides: &[(&str, &[&str])],
-    validate: fn(&T) -> Result<(), String>,
-) -> Result<T, ConfigError>
-where
-    T: Default + Serialize + serde::de::DeserializeOwned,
-{
-    let (name, text) = match path {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).map_err(|e| ConfigError(format!("{}: cannot read: {e}", p.display())))?;
-            (p.display().to_string(), text)
-        }
-        None if Path::new(default_file).exists() => {
-            let text = std::fs::read_to_string(default_file)
-                .map_err(|e| ConfigError(format!("{default_file}: cannot read: {e}")))?;
-            (default_file.to_string(), text)
-        }
-        None => ("(defaults)".to_string(), String::new()),
-    };
-    let source = lantern_policies::PolicySource { name: name.clone(), text };
-    // Parse the file alone first so its errors carry file:line:col.
-    let _: T = source.parse().map_err(|d| ConfigError(d.to_string()))?;
-    let mut table: toml::Table =
-        toml::from_str(&source.text).map_err(|e| ConfigError(format!("{name}: {}", e.message())))?;
-    let defaults = toml::Table::try_from(T::default())
-        .map_err(|e| ConfigError(format!("internal: defaults do not serialize: {e}")))?;
-    for (var, raw) in env {
-        let Some((_, key_path)) = overrides.iter().find(|(v, _)| v == var) else {
-            continue;
-        };
-        let value = env_value(&defaults, key_path, raw);
-        set_path(&mut table, key_path, value);
-        T::deserialize(toml::Value::Table(table.clone()))
-            .map_err(|e| ConfigError(format!("{var}: {}", e.message().trim())))?;
-    }
-    let config = T::deserialize(toml::Value::Table(table))
-        .map_err(|e| ConfigError(format!("{name}: {}", e.message().trim())))?;
-    validate(&config).map_err(|m| ConfigError(format!("{name}: {m}")))?;
-    Ok(config)
-}
-
-/// Environment values are strings; keys whose default is a number or bool are parsed as such.
-fn env_value(defaults: &toml::Table, key_path: &[&str], raw: &str) -> toml::Value {
-    let mut cur = defaults;
-    let mut default: Option<&toml::Value> = None;
-    for (i, k) in key_path.iter().enumerate() {
-        match cur.get(*k) {
-            Some(toml::Value::Table(t)) if i + 1 < key_path.len() => cur = t,
-            Some(v) => default = Some(v),
-            None => break,
-        }
-    }
-    match default {
-        Some(toml::Value::Integer(_)) => raw.trim().parse::<i64>().map_or_else(|_| raw.into(), toml::Value::Integer),
-        Some(toml::Value::Float(_)) => raw.trim().parse::<f64>().map_or_else(|_| raw.into(), toml::Value::Float),
-        Some(toml::Value::Boolean(_)) => raw.trim().parse::<bool>().map_or_else(|_| raw.into(), toml::Value::Boolean),
-        _ => toml::Value::String(raw.to_string()),
-    }
-}
-
-fn set_path(table: &mut toml::Table, key_path: &[&str], value: toml::Value) {
-    let Some((last, parents)) = key_path.split_last() else {
-        return;
-    };
-    let mut cur = table;
-    for p in parents {
-        let entry = cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if !entry.is_table() {
-            *entry = toml::Value::Table(toml::Table::new());
-        }
-        let toml::Value::Table(t) = entry else { return };
-        cur = t;
-    }
-    cur.insert(last.to_string(), value);
-}
-
-/// The process environment's `LANTERN_*` variables.
-pub fn lantern_env() -> Vec<(String, String)> {
-    std::env::vars().filter(|(k, _)| k.starts_with("LANTERN_")).collect()
 }
 
 #[cfg(test)]
@@ -366,6 +331,19 @@ mod tests {
     fn missing_file_is_an_error() {
         let err = NodeConfig::load(Some(Path::new("/nonexistent/node.toml")), &[]).unwrap_err();
         assert!(err.to_string().starts_with("/nonexistent/node.toml: cannot read"));
+    }
+
+    #[test]
+    fn release_section_needs_its_keys_when_enabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[release]\nenabled = true\naggregator_url = \"http://127.0.0.1:7080\"\n");
+        let err = NodeConfig::load(Some(&p), &[]).unwrap_err().to_string();
+        assert!(err.contains("release.enabled: needs"), "{err}");
+        let p = write(dir.path(), "[release]\naggregator_url = \"ftp://x\"\n");
+        let err = NodeConfig::load(Some(&p), &[]).unwrap_err().to_string();
+        assert!(err.contains("release.aggregator_url"), "{err}");
+        let env = vec![("LANTERN_RELEASE_CHECK_INTERVAL_SECONDS".to_string(), "5".to_string())];
+        assert_eq!(NodeConfig::load(None, &env).unwrap().release.check_interval_seconds, 5);
     }
 
     #[test]

@@ -35,9 +35,12 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub metrics: Arc<Metrics>,
     pub policies: Arc<crate::policies::Policies>,
-    /// Derived state fed by live ingest (indicators, rules, the live stream); `None`: events are
-    /// only stored.
+    /// Receives stored learning events (ingest calls it in and after its transaction).
     pub event_sink: Option<Arc<dyn crate::events::EventSink>>,
+    /// The live stream's hub (`/api/v1/stream`).
+    pub live: Arc<crate::live::LiveHub>,
+    /// Students whose events committed since their flags were last evaluated.
+    pub dirty: Arc<crate::alerts::evaluator::DirtyStudents>,
     /// The xAPI ingest path's shared state (roster snapshot, `stored` clock).
     pub ingest: Arc<crate::ingest::IngestState>,
 }
@@ -49,9 +52,15 @@ impl AppState {
         clock: Arc<dyn Clock>,
         policies: Arc<crate::policies::Policies>,
     ) -> AppState {
+        let live = Arc::new(crate::live::LiveHub::new());
+        let engine = crate::indicators::Engine::new(policies.rules.bkt, live.clone());
+        let dirty = Arc::new(crate::alerts::evaluator::DirtyStudents::default());
+        let pipeline = crate::pipeline::Pipeline { engine, dirty: dirty.clone() };
         AppState {
+            event_sink: Some(Arc::new(pipeline)),
+            live,
+            dirty,
             policies,
-            event_sink: None,
             ingest: Arc::new(crate::ingest::IngestState::new(&config.xapi.account_home_page)),
             config: Arc::new(config),
             store,
@@ -111,6 +120,7 @@ pub struct RunningNode {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    evaluator: Option<crate::alerts::evaluator::AlertEvaluator>,
 }
 
 impl RunningNode {
@@ -131,6 +141,9 @@ impl RunningNode {
             Some(t) => t.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
             None => Ok(()),
         };
+        if let Some(e) = self.evaluator.take() {
+            e.stop().await;
+        }
         let store = self.state.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
         result
@@ -162,6 +175,14 @@ pub async fn start(state: AppState, listen: SocketAddr) -> std::io::Result<Runni
             })
             .await
     });
+    let evaluator = crate::alerts::evaluator::AlertEvaluator::start(
+        state.store.clone(),
+        state.policies.rules.clone(),
+        state.clock.clone(),
+        state.live.clone(),
+        state.dirty.clone(),
+        crate::alerts::evaluator::SWEEP_EVERY,
+    );
     tracing::info!(%addr, "node listening");
-    Ok(RunningNode { addr, state, stop: Some(stop_tx), task: Some(task) })
+    Ok(RunningNode { addr, state, stop: Some(stop_tx), task: Some(task), evaluator: Some(evaluator) })
 }

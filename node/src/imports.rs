@@ -37,7 +37,12 @@ pub fn run_import(
         }
         ImportInput::Attendance => {
             let batch = import::read_attendance(path, opts)?;
-            store.write_blocking(move |c| import::apply_attendance(c, &batch, now))
+            store.write_blocking(move |c| {
+                let report = import::apply_attendance(c, &batch, now)?;
+                // Indicators: the touched students' attendance summaries, in the same transaction.
+                crate::indicators::refresh_attendance_by_sourced_id(c, batch.student_sourced_ids())?;
+                Ok(report)
+            })
         }
         ImportInput::Outcomes => {
             let batch = import::read_outcomes(path, opts)?;

@@ -169,11 +169,12 @@ impl IngestState {
             let stored = self.next_stored(c, now)?;
             let timestamp_added = p.statement.timestamp().is_none();
             p.statement.finalize(p.id, stored, authority.clone());
-            let timestamp = p.statement.timestamp().unwrap_or(stored);
+            let timestamp = crate::auth::ts(p.statement.timestamp().unwrap_or(stored));
             let voided = p.voids.is_none() && sql::is_void_target(c, &id_text)?;
             let row = NewStatement {
                 id: &id_text,
                 stored: &stored_text(stored),
+                timestamp: &timestamp,
                 source_id,
                 actor: &p.actor,
                 verb: p.statement.verb_id(),
@@ -192,7 +193,7 @@ impl IngestState {
                 *unmatched.entry((kind, value)).or_default() += 1;
             }
             if let (Some(draft), false) = (p.event.take(), voided) {
-                let event = draft.into_event(seq, crate::auth::ts(timestamp));
+                let event = draft.into_event(seq, timestamp.clone());
                 sql::insert_learning_event(c, &event)?;
                 events.push(event);
             }

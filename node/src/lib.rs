@@ -5,6 +5,7 @@
 //! Layers, calls going one way: `http` (routes, extractors, views) → domain (`auth`, `audit`, ...)
 //! → `store` (all SQL).
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -14,8 +15,13 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod imports;
+pub mod indicators;
 pub mod ingest;
+pub mod interventions;
+pub mod live;
+pub mod pipeline;
 pub mod policies;
+pub mod release;
 pub mod sources;
 pub mod store;
 pub mod synth;

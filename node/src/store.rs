@@ -5,8 +5,11 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod alerts;
+pub mod indicators;
 pub mod migrations;
 mod readers;
+pub mod releases;
 pub mod roster;
 pub mod scope;
 pub mod sources;

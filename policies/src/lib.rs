@@ -4,6 +4,7 @@
 
 pub mod budget;
 pub mod check;
+pub mod config_file;
 pub mod dp;
 pub mod envelope;
 pub mod keys;

@@ -85,10 +85,17 @@ pub enum Capability {
     ViewPolicies,
     /// Read the access log, retention status, purge history and the privacy-budget ledger.
     ViewPrivacyRecords,
+    /// Act on early-warning flags and interventions (scoped to the students one may see).
+    ManageAlerts,
+    /// Answer appeals of flags and interventions.
+    AnswerAppeals,
+    /// Contest a flag or an intervention about oneself or a linked child; see supports in plain
+    /// language.
+    FileAppeal,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 12] = [
         Capability::OwnAccount,
         Capability::ViewStudents,
         Capability::ViewClasses,
@@ -98,6 +105,9 @@ impl Capability {
         Capability::ManageSources,
         Capability::ViewPolicies,
         Capability::ViewPrivacyRecords,
+        Capability::ManageAlerts,
+        Capability::AnswerAppeals,
+        Capability::FileAppeal,
     ];
 }
 
@@ -105,11 +115,18 @@ impl Capability {
 pub fn allows(role: Role, cap: Capability) -> bool {
     use Capability as C;
     match role {
-        Role::Teacher => matches!(cap, C::OwnAccount | C::ViewStudents | C::ViewClasses),
-        Role::Mtss => {
-            matches!(cap, C::OwnAccount | C::ViewStudents | C::ViewClasses | C::ViewSchoolwide | C::ViewPolicies)
-        }
-        Role::Student | Role::Guardian => matches!(cap, C::OwnAccount | C::ViewStudents),
+        Role::Teacher => matches!(cap, C::OwnAccount | C::ViewStudents | C::ViewClasses | C::ManageAlerts),
+        Role::Mtss => matches!(
+            cap,
+            C::OwnAccount
+                | C::ViewStudents
+                | C::ViewClasses
+                | C::ViewSchoolwide
+                | C::ViewPolicies
+                | C::ManageAlerts
+                | C::AnswerAppeals
+        ),
+        Role::Student | Role::Guardian => matches!(cap, C::OwnAccount | C::ViewStudents | C::FileAppeal),
         Role::Admin => {
             matches!(cap, C::OwnAccount | C::ManageAccounts | C::ImportData | C::ManageSources | C::ViewPolicies)
         }
@@ -143,5 +160,13 @@ mod tests {
         for r in Role::ALL {
             assert!(allows(r, Capability::OwnAccount));
         }
+    }
+
+    #[test]
+    fn alert_capabilities() {
+        let who = |cap| Role::ALL.into_iter().filter(|&r| allows(r, cap)).collect::<Vec<_>>();
+        assert_eq!(who(Capability::ManageAlerts), [Role::Teacher, Role::Mtss]);
+        assert_eq!(who(Capability::AnswerAppeals), [Role::Mtss]);
+        assert_eq!(who(Capability::FileAppeal), [Role::Student, Role::Guardian]);
     }
 }

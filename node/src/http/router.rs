@@ -1,13 +1,15 @@
 //! Every route of the node on one screen, with what it requires. `route_table()` is the list the
 //! RBAC matrix test walks; a route added here without an entry in that test fails the test.
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::{account, admin, health, pages, privacy, xapi};
+use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
+use super::routes::{account, admin, health, imports, indicators, live_pages, pages, privacy, xapi};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -20,8 +22,8 @@ pub enum Access {
     Api(C),
     /// A page: a session with this capability (redirect to the login page otherwise).
     Page(C),
-    /// xAPI: a data source's HTTP Basic credentials (401 without; 403 for a person's session).
-    /// Enforced by the handlers' `DataSource` extractor.
+    /// A data source's HTTP Basic credentials (401 without; 403 for a person's session), checked
+    /// by the handler.
     DataSource,
 }
 
@@ -86,6 +88,14 @@ fn build() -> Routes {
             Access::Api(C::ManageAccounts),
             admin::disable_account,
         )
+        // Imports (all or nothing)
+        .add(get.clone(), "/api/v1/imports", Access::Api(C::ImportData), imports::list)
+        .add(
+            post.clone(),
+            "/api/v1/imports/{kind}",
+            Access::Api(C::ImportData),
+            imports::upload.layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
         // Privacy records
         .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)
         .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
@@ -98,6 +108,34 @@ fn build() -> Routes {
         .add(post.clone(), "/api/v1/sources", Access::Api(C::ManageSources), xapi::create_source)
         .add(post.clone(), "/api/v1/sources/{name}/revoke", Access::Api(C::ManageSources), xapi::revoke_source)
         .add(get.clone(), "/api/v1/xapi/unmatched", Access::Api(C::ManageSources), xapi::unmatched)
+        // Early-warning alerts, interventions, appeals (issue 7)
+        .add(get.clone(), "/api/v1/alerts", Access::Api(C::ManageAlerts), alerts::list)
+        .add(get.clone(), "/api/v1/alerts/tuning", Access::Api(C::ViewSchoolwide), teaching::tuning)
+        .add(get.clone(), "/api/v1/alerts/{id}", Access::Api(C::ManageAlerts), alerts::detail)
+        .add(post.clone(), "/api/v1/alerts/{id}/transitions", Access::Api(C::ManageAlerts), alerts::transition)
+        .add(post.clone(), "/api/v1/alerts/{id}/rating", Access::Api(C::ManageAlerts), alerts::rate)
+        .add(get.clone(), "/api/v1/interventions", Access::Api(C::ManageAlerts), interventions::list)
+        .add(post.clone(), "/api/v1/interventions", Access::Api(C::ManageAlerts), interventions::create)
+        .add(get.clone(), "/api/v1/interventions/outcomes", Access::Api(C::ViewSchoolwide), interventions::outcomes)
+        .add(get.clone(), "/api/v1/interventions/{id}", Access::Api(C::ManageAlerts), interventions::get)
+        .add(post.clone(), "/api/v1/interventions/{id}/checks", Access::Api(C::ManageAlerts), interventions::check)
+        .add(post.clone(), "/api/v1/interventions/{id}/close", Access::Api(C::ManageAlerts), interventions::close)
+        .add(get.clone(), "/api/v1/appeals", Access::Api(C::ViewStudents), alerts::list_appeals)
+        .add(post.clone(), "/api/v1/appeals", Access::Api(C::FileAppeal), alerts::file_appeal)
+        .add(post.clone(), "/api/v1/appeals/{id}/answer", Access::Api(C::AnswerAppeals), alerts::answer_appeal)
+        .add(get.clone(), "/api/v1/supports", Access::Api(C::FileAppeal), alerts::supports)
+        .add(get.clone(), "/api/v1/classes/{class}/regroup", Access::Api(C::ViewClasses), teaching::regroup)
+        .add(get.clone(), "/api/v1/students/{student}/next-steps", Access::Api(C::ViewStudents), teaching::next_steps)
+        .add(
+            post.clone(),
+            "/api/v1/students/{student}/next-steps",
+            Access::Api(C::ManageAlerts),
+            teaching::accept_next_steps,
+        )
+        .add(get.clone(), "/api/v1/practice/next-steps", Access::DataSource, teaching::practice_next_steps)
+        .add(get.clone(), "/api/v1/summaries/teacher", Access::Api(C::ViewClasses), teaching::teacher_summary)
+        .add(get.clone(), "/api/v1/summaries/mtss", Access::Api(C::ViewSchoolwide), teaching::mtss_summary)
+        .add(get.clone(), "/api/v1/summaries/family", Access::Api(C::ViewStudents), teaching::family_summary)
         // Pages
         .add(get.clone(), "/", Access::Public, pages::root)
         .add(get.clone(), "/login", Access::Public, pages::login_form)
@@ -105,7 +143,31 @@ fn build() -> Routes {
         .add(post.clone(), "/logout", Access::Page(C::OwnAccount), pages::logout)
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
-        .add(post, "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        .add(get.clone(), "/alerts", Access::Page(C::ManageAlerts), alert_pages::list)
+        .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), alert_pages::summary)
+        .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
+        .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
+        .add(post.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
+        // Indicators and the live stream (issue 6)
+        .add(get.clone(), "/api/v1/stream", Access::Api(C::ViewStudents), indicators::stream)
+        .add(get.clone(), "/api/v1/classes/{class}/overview", Access::Api(C::ViewClasses), indicators::class_overview)
+        .add(get.clone(), "/api/v1/classes/{class}/sessions", Access::Api(C::ViewClasses), indicators::class_sessions)
+        .add(get.clone(), "/api/v1/classes/{class}/items", Access::Api(C::ViewClasses), indicators::class_items)
+        .add(
+            get.clone(),
+            "/api/v1/classes/{class}/attendance",
+            Access::Api(C::ViewClasses),
+            indicators::class_attendance,
+        )
+        .add(get.clone(), "/api/v1/sessions/{id}", Access::Api(C::ViewClasses), indicators::session_state)
+        .add(
+            get.clone(),
+            "/api/v1/students/{student}/indicators",
+            Access::Api(C::ViewStudents),
+            indicators::student_indicators,
+        )
+        .add(get.clone(), "/classes/{class}/live", Access::Page(C::ViewClasses), live_pages::live_class)
+        .add(get.clone(), "/classes/{class}/mastery", Access::Page(C::ViewClasses), live_pages::mastery_grid)
 }
 
 /// The node's router (without state and outer layers; see `http::app`).

@@ -48,6 +48,11 @@ impl AttendanceBatch {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
+
+    /// The students the file has marks for (sourcedIds), for refreshing their indicators.
+    pub fn student_sourced_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.rows.iter().map(|r| r.student_sourced_id.as_str()).collect()
+    }
 }
 
 #[derive(Debug)]

@@ -61,3 +61,12 @@ pub fn guardian_students(
         params![account_id, person_key],
     )
 }
+
+/// The classes a student is enrolled in.
+pub fn classes_of_student(c: &Connection, student_key: &str) -> Result<Vec<String>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT DISTINCT class_sourced_id FROM enrollment WHERE pkey = ?1 AND role = 'student' ORDER BY 1",
+    )?;
+    let rows = st.query_map([student_key], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

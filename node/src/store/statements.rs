@@ -14,6 +14,8 @@ pub struct NewStatement<'a> {
     pub id: &'a str,
     /// RFC 3339 UTC with six fraction digits (text order is time order).
     pub stored: &'a str,
+    /// When it happened (the statement's `timestamp`), RFC 3339 UTC.
+    pub timestamp: &'a str,
     pub source_id: i64,
     /// The actor's IFI key; empty for an anonymous Group.
     pub actor: &'a str,
@@ -29,12 +31,13 @@ pub struct NewStatement<'a> {
 pub fn insert_statement(c: &Connection, s: &NewStatement<'_>) -> Result<Option<i64>, StoreError> {
     let changed = c
         .prepare_cached(
-            "INSERT INTO statement (id, stored, source_id, actor, verb, object, registration, voids, voided, json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO statement (id, stored, timestamp, source_id, actor, verb, object, registration, voids, voided, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
             s.id,
             s.stored,
+            s.timestamp,
             s.source_id,
             s.actor,
             s.verb,

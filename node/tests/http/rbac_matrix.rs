@@ -30,6 +30,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/accounts/{username}/links", Some(&[Admin])),
         ("POST", "/api/v1/accounts/{username}/password", Some(&[Admin])),
         ("POST", "/api/v1/accounts/{username}/disable", Some(&[Admin])),
+        ("GET", "/api/v1/imports", Some(&[Admin])),
+        ("POST", "/api/v1/imports/{kind}", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
         ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
         // xAPI: data sources only (Basic credentials); a person's session or token is refused.
@@ -41,6 +43,30 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/sources", Some(&[Admin])),
         ("POST", "/api/v1/sources/{name}/revoke", Some(&[Admin])),
         ("GET", "/api/v1/xapi/unmatched", Some(&[Admin])),
+        // Alerts (issue 7)
+        ("GET", "/api/v1/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/alerts/{id}/transitions", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/alerts/{id}/rating", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/interventions", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/interventions/outcomes", Some(&[Mtss])),
+        ("GET", "/api/v1/interventions/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions/{id}/checks", Some(&[Teacher, Mtss])),
+        ("POST", "/api/v1/interventions/{id}/close", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/appeals", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("POST", "/api/v1/appeals", Some(&[Student, Guardian])),
+        ("POST", "/api/v1/appeals/{id}/answer", Some(&[Mtss])),
+        ("GET", "/api/v1/supports", Some(&[Student, Guardian])),
+        ("GET", "/api/v1/alerts/tuning", Some(&[Mtss])),
+        ("GET", "/api/v1/classes/{class}/regroup", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("POST", "/api/v1/students/{student}/next-steps", Some(&[Teacher, Mtss])),
+        // Data-source Basic credentials only: anonymous 401, every person's session 403.
+        ("GET", "/api/v1/practice/next-steps", Some(NONE)),
+        ("GET", "/api/v1/summaries/teacher", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/summaries/mtss", Some(&[Mtss])),
+        ("GET", "/api/v1/summaries/family", Some(&[Teacher, Mtss, Student, Guardian])),
         ("GET", "/", None),
         ("GET", "/login", None),
         ("POST", "/login", None),
@@ -48,13 +74,31 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/home", Some(ALL)),
         ("GET", "/account/password", Some(ALL)),
         ("POST", "/account/password", Some(ALL)),
+        ("GET", "/alerts", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/summary", Some(&[Teacher, Mtss])),
+        ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        // Indicators and the live stream
+        ("GET", "/api/v1/stream", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/api/v1/classes/{class}/overview", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/sessions", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/items", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/classes/{class}/attendance", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/sessions/{id}", Some(&[Teacher, Mtss])),
+        ("GET", "/api/v1/students/{student}/indicators", Some(&[Teacher, Mtss, Student, Guardian])),
+        ("GET", "/classes/{class}/live", Some(&[Teacher, Mtss])),
+        ("GET", "/classes/{class}/mastery", Some(&[Teacher, Mtss])),
     ];
-    let _ = NONE;
     rows.iter().map(|(m, p, r)| ((*m, *p), *r)).collect()
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{username}", "nobody-here").replace("{name}", "nobody-here")
+    path.replace("{id}", "999999")
+        .replace("{username}", "nobody-here")
+        .replace("{kind}", "attendance")
+        .replace("{class}", "no-such-class")
+        .replace("{student}", "no-such-student")
+        .replace("{name}", "nobody-here")
 }
 
 #[tokio::test]

@@ -23,13 +23,14 @@ pub async fn root(req: Request) -> Redirect {
     }
 }
 
-fn login_page(message: Option<&str>) -> Markup {
+fn login_page(school: &str, message: Option<&str>) -> Markup {
     layout(
         "Sign in",
         None,
         html! {
             div.card style="max-width:26rem" {
                 h1 { "Sign in to Lantern" }
+                p.muted { (school) }
                 @if let Some(m) = message { p.error role="alert" { (m) } }
                 form method="post" action="/login" {
                     label for="username" { "Username" }
@@ -44,8 +45,8 @@ fn login_page(message: Option<&str>) -> Markup {
     )
 }
 
-pub async fn login_form() -> Markup {
-    login_page(None)
+pub async fn login_form(State(state): State<AppState>) -> Markup {
+    login_page(&state.config.school_name, None)
 }
 
 #[derive(Deserialize)]
@@ -85,7 +86,7 @@ pub async fn login_submit(
         Err(e) => {
             state.metrics.login_failures.inc();
             let api: ApiError = e.into();
-            (api.status, login_page(Some(&api.message))).into_response()
+            (api.status, login_page(&state.config.school_name, Some(&api.message))).into_response()
         }
     }
 }

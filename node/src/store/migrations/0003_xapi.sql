@@ -18,6 +18,7 @@ CREATE TABLE statement (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
     stored        TEXT NOT NULL,
+    timestamp     TEXT NOT NULL,
     source_id     INTEGER NOT NULL REFERENCES data_source(id),
     actor         TEXT NOT NULL,              -- canonical inverse functional identifier of the actor
     verb          TEXT NOT NULL,

@@ -21,6 +21,7 @@ fn row<'a>(id: &'a str, stored: &'a str, verb: &'a str, voids: Option<&'a str>) 
     NewStatement {
         id,
         stored,
+        timestamp: stored,
         source_id: 1,
         actor: "account:https://sis.example|s-1",
         verb,
