@@ -51,6 +51,9 @@ pub enum BenchCommand {
         /// No new request is sent after this many seconds.
         #[arg(long, default_value_t = 120)]
         max_seconds: u64,
+        /// Without the event sink (indicators, alerts): the ingest path alone.
+        #[arg(long)]
+        without_sink: bool,
     },
     /// Event → SSE push latency under background load: load_statements_per_s, p50_ms, p99_ms.
     Latency {
@@ -71,8 +74,8 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
-        BenchCommand::Ingest { statements, clients, batch, max_seconds } => {
-            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds })?
+        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink } => {
+            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds, without_sink })?
         }
         BenchCommand::Release { students, runs } => release::run(students, runs)?,
         BenchCommand::Aggregate { nodes, months, synchronous } => {

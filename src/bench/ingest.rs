@@ -24,6 +24,9 @@ pub struct IngestParams {
     pub batch: usize,
     /// No new batch is sent after this many seconds.
     pub max_seconds: u64,
+    /// Run the node without its event sink (indicators and alerts), to measure the ingest path
+    /// alone.
+    pub without_sink: bool,
 }
 
 /// One request body and the statement ids in it.
@@ -50,7 +53,17 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let config =
         NodeConfig { data_dir: dir.path().join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
-    let (node, _) = server_rt.block_on(lantern_node::commands::start(config, Arc::new(SystemClock)))?;
+    let node = server_rt.block_on(async {
+        if !p.without_sink {
+            return anyhow::Ok(lantern_node::commands::start(config, Arc::new(SystemClock)).await?.0);
+        }
+        let listen = config.listen;
+        let store = lantern_node::commands::open_store(&config)?;
+        let policies = Arc::new(lantern_node::policies::Policies::defaults()?);
+        let mut state = lantern_node::http::AppState::new(config, store, Arc::new(SystemClock), policies);
+        state.event_sink = None;
+        Ok(lantern_node::http::start(state, listen).await?)
+    })?;
     let store = node.state.store.clone();
     let opts = ImportOptions::default();
     let now = chrono::Utc::now();
@@ -154,6 +167,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         "p50_ms": super::r3(super::quantile(&lat, 0.5)),
         "p99_ms": super::r3(super::quantile(&lat, 0.99)),
         "acknowledged_missing": missing,
+        "event_sink": !p.without_sink,
         "clients": p.clients,
         "batch": p.batch,
         "seconds": super::r3(seconds),
