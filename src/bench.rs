@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod import;
+mod ingest;
 mod latency;
 mod rebuild;
 mod release;
@@ -37,6 +38,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 180)]
         days: u32,
     },
+    /// xAPI ingest over HTTP: statements, statements_per_s, p50_ms, p99_ms, acknowledged_missing.
+    Ingest {
+        #[arg(long, default_value_t = 200_000)]
+        statements: usize,
+        /// Concurrent keep-alive HTTP clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Statements per request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// No new request is sent after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        max_seconds: u64,
+        /// Without the event sink (indicators, alerts): the ingest path alone.
+        #[arg(long)]
+        without_sink: bool,
+    },
     /// Event → SSE push latency under background load: load_statements_per_s, p50_ms, p99_ms.
     Latency {
         #[arg(long, default_value_t = 5000)]
@@ -56,6 +74,9 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
+        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink } => {
+            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds, without_sink })?
+        }
         BenchCommand::Release { students, runs } => release::run(students, runs)?,
         BenchCommand::Aggregate { nodes, months, synchronous } => {
             let sync = if synchronous == "normal" {

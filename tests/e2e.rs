@@ -2,5 +2,6 @@
 //! loopback ports, driven over HTTP. One test binary for the root package.
 
 mod cli;
+mod crash;
 mod demo;
 mod release_flow;

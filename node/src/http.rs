@@ -41,6 +41,8 @@ pub struct AppState {
     pub live: Arc<crate::live::LiveHub>,
     /// Students whose events committed since their flags were last evaluated.
     pub dirty: Arc<crate::alerts::evaluator::DirtyStudents>,
+    /// The xAPI ingest path's shared state (roster snapshot, `stored` clock).
+    pub ingest: Arc<crate::ingest::IngestState>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             live,
             dirty,
             policies,
+            ingest: Arc::new(crate::ingest::IngestState::new(&config.xapi.account_home_page)),
             config: Arc::new(config),
             store,
             clock,

@@ -16,6 +16,7 @@ pub mod http;
 pub mod import;
 pub mod imports;
 pub mod indicators;
+pub mod ingest;
 pub mod interventions;
 pub mod live;
 pub mod pipeline;

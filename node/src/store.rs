@@ -13,6 +13,7 @@ pub mod releases;
 pub mod roster;
 pub mod scope;
 pub mod sources;
+pub mod statements;
 mod writer;
 
 use std::path::{Path, PathBuf};

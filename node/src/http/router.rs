@@ -9,7 +9,7 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 
 use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
-use super::routes::{account, admin, health, imports, indicators, live_pages, pages, privacy};
+use super::routes::{account, admin, health, imports, indicators, live_pages, pages, privacy, xapi};
 use super::{session, AppState};
 use crate::auth::Capability as C;
 
@@ -59,7 +59,7 @@ impl Routes {
 }
 
 fn build() -> Routes {
-    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
+    let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     Routes { router: Router::new(), specs: Vec::new() }
         // Operations
         .add(get.clone(), "/healthz", Access::Public, health::healthz)
@@ -99,6 +99,15 @@ fn build() -> Routes {
         // Privacy records
         .add(get.clone(), "/api/v1/privacy/access-log", Access::Api(C::ViewPrivacyRecords), privacy::access_log)
         .add(get.clone(), "/api/v1/privacy/access-log/verify", Access::Api(C::ViewPrivacyRecords), privacy::verify)
+        // xAPI: the statements resource (data sources), and its administration
+        .add(get.clone(), "/xapi/about", Access::Public, xapi::about)
+        .add(get.clone(), "/xapi/statements", Access::DataSource, xapi::get_statements)
+        .add(post.clone(), "/xapi/statements", Access::DataSource, xapi::post_statements)
+        .add(put, "/xapi/statements", Access::DataSource, xapi::put_statements)
+        .add(get.clone(), "/api/v1/sources", Access::Api(C::ManageSources), xapi::list_sources)
+        .add(post.clone(), "/api/v1/sources", Access::Api(C::ManageSources), xapi::create_source)
+        .add(post.clone(), "/api/v1/sources/{name}/revoke", Access::Api(C::ManageSources), xapi::revoke_source)
+        .add(get.clone(), "/api/v1/xapi/unmatched", Access::Api(C::ManageSources), xapi::unmatched)
         // Early-warning alerts, interventions, appeals (issue 7)
         .add(get.clone(), "/api/v1/alerts", Access::Api(C::ManageAlerts), alerts::list)
         .add(get.clone(), "/api/v1/alerts/tuning", Access::Api(C::ViewSchoolwide), teaching::tuning)

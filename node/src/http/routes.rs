@@ -10,3 +10,4 @@ pub mod indicators;
 pub mod live_pages;
 pub mod pages;
 pub mod privacy;
+pub mod xapi;

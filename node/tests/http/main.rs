@@ -13,3 +13,4 @@ mod imports;
 mod indicators_api;
 mod live_stream;
 mod rbac_matrix;
+mod xapi;

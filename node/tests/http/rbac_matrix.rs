@@ -34,6 +34,15 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("POST", "/api/v1/imports/{kind}", Some(&[Admin])),
         ("GET", "/api/v1/privacy/access-log", Some(&[PrivacyOfficer])),
         ("GET", "/api/v1/privacy/access-log/verify", Some(&[PrivacyOfficer])),
+        // xAPI: data sources only (Basic credentials); a person's session or token is refused.
+        ("GET", "/xapi/about", None),
+        ("GET", "/xapi/statements", Some(NONE)),
+        ("POST", "/xapi/statements", Some(NONE)),
+        ("PUT", "/xapi/statements", Some(NONE)),
+        ("GET", "/api/v1/sources", Some(&[Admin])),
+        ("POST", "/api/v1/sources", Some(&[Admin])),
+        ("POST", "/api/v1/sources/{name}/revoke", Some(&[Admin])),
+        ("GET", "/api/v1/xapi/unmatched", Some(&[Admin])),
         // Alerts (issue 7)
         ("GET", "/api/v1/alerts", Some(&[Teacher, Mtss])),
         ("GET", "/api/v1/alerts/{id}", Some(&[Teacher, Mtss])),
@@ -89,6 +98,7 @@ fn concrete(path: &str) -> String {
         .replace("{kind}", "attendance")
         .replace("{class}", "no-such-class")
         .replace("{student}", "no-such-student")
+        .replace("{name}", "nobody-here")
 }
 
 #[tokio::test]

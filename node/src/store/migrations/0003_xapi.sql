@@ -12,6 +12,8 @@ CREATE TABLE data_source (
 );
 
 -- Every accepted statement, in the order it was stored (seq drives paging and consistency).
+-- `stored` strictly increases with `seq` (the ingest path assigns it inside the writer), written
+-- as RFC 3339 UTC with exactly six fraction digits so that text order is time order.
 CREATE TABLE statement (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
@@ -26,11 +28,12 @@ CREATE TABLE statement (
     voided        INTEGER NOT NULL DEFAULT 0,
     json          TEXT NOT NULL
 );
-CREATE INDEX statement_by_actor ON statement(actor, seq);
-CREATE INDEX statement_by_verb ON statement(verb, seq);
-CREATE INDEX statement_by_object ON statement(object, seq);
-CREATE INDEX statement_by_registration ON statement(registration, seq) WHERE registration IS NOT NULL;
-CREATE INDEX statement_by_stored ON statement(stored);
+-- Index rows cost ingest speed (each commit rewrites every index page it touches), so the only
+-- index rows per statement are its id's: `since`/`until` become `seq` bounds (`stored` grows with
+-- `seq`), and the agent, verb, activity and registration filters scan within those bounds, newest
+-- (or oldest) first, until the page is full. The node's own views read `learning_event`.
+-- Voiding statements by their target, to mark a statement voided when it arrives after its voider.
+CREATE INDEX statement_by_voids ON statement(voids) WHERE voids IS NOT NULL;
 
 -- One row per statement that maps to a rostered student: what the indicators read. Pseudonymous.
 CREATE TABLE learning_event (
@@ -48,7 +51,7 @@ CREATE TABLE learning_event (
     duration_s   REAL
 );
 CREATE INDEX learning_event_by_student ON learning_event(student_key, at);
-CREATE INDEX learning_event_by_item ON learning_event(item_id) WHERE item_id IS NOT NULL;
+-- Per-item figures are kept by the event sink as events arrive; a rebuild scans in seq order.
 CREATE INDEX learning_event_by_session ON learning_event(session_id) WHERE session_id IS NOT NULL;
 
 -- Statements that could not be matched to a student or an item, counted for admins (never dropped).

@@ -1,0 +1,231 @@
+//! `lantern bench ingest`: a real node on a loopback port (temporary data directory, a synthetic
+//! school's roster and items imported, one data source) takes synthetic xAPI statements in
+//! batches from several concurrent keep-alive HTTP clients; afterwards every acknowledged id is
+//! looked up in the database. Server and clients share this machine (and its cores).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use lantern_node::clock::SystemClock;
+use lantern_node::config::NodeConfig;
+use lantern_node::import::ImportOptions;
+use lantern_node::imports::{run_import, ImportInput};
+use lantern_node::store::StoreError;
+use lantern_node::synth::{self, SynthParams};
+use serde_json::{json, Value};
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestParams {
+    pub statements: usize,
+    pub clients: usize,
+    pub batch: usize,
+    /// No new batch is sent after this many seconds.
+    pub max_seconds: u64,
+    /// Run the node without its event sink (indicators and alerts), to measure the ingest path
+    /// alone.
+    pub without_sink: bool,
+}
+
+/// One request body and the statement ids in it.
+struct Batch {
+    body: Vec<u8>,
+    ids: Vec<String>,
+}
+
+pub fn run(p: IngestParams) -> anyhow::Result<Value> {
+    anyhow::ensure!(p.statements > 0 && p.clients > 0 && p.batch > 0, "statements, clients and batch must be positive");
+    let dir = tempfile::tempdir().context("creating a scratch directory")?;
+    let students = 400;
+    let items_per_day = 30;
+    // About 93% of student-days answer: a few days more than the plain quotient.
+    let days = (p.statements / (students * items_per_day as usize) + 2) as u32 + 1;
+    let params = SynthParams { students, days, items_per_day, ..SynthParams::default() };
+    eprintln!("bench ingest: synthetic school of {students} students × {days} days");
+    let school_dir = dir.path().join("school");
+    synth::write_school(&params, &school_dir)?;
+    let batches = make_batches(&params, p.statements, p.batch);
+    let total: usize = batches.iter().map(|b| b.ids.len()).sum();
+    eprintln!("bench ingest: {total} statements in {} batches of {}", batches.len(), p.batch);
+
+    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let config =
+        NodeConfig { data_dir: dir.path().join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
+    let node = server_rt.block_on(async {
+        if !p.without_sink {
+            return anyhow::Ok(lantern_node::commands::start(config, Arc::new(SystemClock)).await?.0);
+        }
+        let listen = config.listen;
+        let store = lantern_node::commands::open_store(&config)?;
+        let policies = Arc::new(lantern_node::policies::Policies::defaults()?);
+        let mut state = lantern_node::http::AppState::new(config, store, Arc::new(SystemClock), policies);
+        state.event_sink = None;
+        Ok(lantern_node::http::start(state, listen).await?)
+    })?;
+    let store = node.state.store.clone();
+    let opts = ImportOptions::default();
+    let now = chrono::Utc::now();
+    run_import(&store, ImportInput::OneRoster, &school_dir.join("oneroster"), &opts, now)?;
+    run_import(&store, ImportInput::Items, &school_dir.join("items.csv"), &opts, now)?;
+    let cred = lantern_node::sources::create(&store, "bench", None, now)?;
+    let url = format!("{}/xapi/statements", node.url());
+
+    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let batches = Arc::new(batches);
+    let next = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(p.max_seconds);
+    eprintln!("bench ingest: posting with {} clients", p.clients);
+    let started = Instant::now();
+    let cpu_before = (process_cpu_seconds(), thread_cpu_seconds("lantern-writer"));
+    client_rt.block_on(async {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(p.clients).build()?;
+        let mut tasks = Vec::new();
+        for _ in 0..p.clients {
+            let (client, url, key, secret) = (client.clone(), url.clone(), cred.key.clone(), cred.secret.clone());
+            let (batches, next, acked, latencies, failures) =
+                (batches.clone(), next.clone(), acked.clone(), latencies.clone(), failures.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                let mut times = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= batches.len() || Instant::now() > deadline {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let sent = client
+                        .post(&url)
+                        .basic_auth(&key, Some(&secret))
+                        .header("X-Experience-API-Version", "1.0.3")
+                        .header("content-type", "application/json")
+                        .body(batches[i].body.clone())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 200 => {
+                            // Read the body so the connection is reused.
+                            let _ = r.bytes().await;
+                            times.push(t.elapsed().as_secs_f64() * 1000.0);
+                            mine.push(i);
+                        }
+                        Ok(r) => {
+                            eprintln!("bench ingest: batch {i}: HTTP {}", r.status());
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            eprintln!("bench ingest: batch {i}: {e}");
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                acked.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+                latencies.lock().unwrap_or_else(|e| e.into_inner()).extend(times);
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+        anyhow::Ok(())
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds() - cpu_before.0;
+    let writer_cpu = thread_cpu_seconds("lantern-writer") - cpu_before.1;
+    let stats = store.writer_stats();
+
+    eprintln!("bench ingest: checking every acknowledged id is stored");
+    let acked_ids: Vec<String> =
+        acked.lock().unwrap_or_else(|e| e.into_inner()).iter().flat_map(|&i| batches[i].ids.iter().cloned()).collect();
+    let acknowledged = acked_ids.len();
+    let missing = store.read_blocking(move |c| -> Result<usize, StoreError> {
+        let mut st = c.prepare("SELECT count(*) FROM statement WHERE id = ?1")?;
+        let mut missing = 0;
+        for id in &acked_ids {
+            if st.query_row([id], |r| r.get::<_, i64>(0))? != 1 {
+                missing += 1;
+            }
+        }
+        Ok(missing)
+    })?;
+    let events = store.read_blocking(|c| -> Result<i64, StoreError> {
+        Ok(c.query_row("SELECT count(*) FROM learning_event", [], |r| r.get(0))?)
+    })?;
+    server_rt.block_on(node.stop())?;
+
+    let mut lat = latencies.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    lat.sort_by(f64::total_cmp);
+    Ok(json!({
+        "bench": "ingest",
+        "machine": super::machine(),
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "statements": acknowledged,
+        "statements_per_s": (acknowledged as f64 / seconds).round(),
+        "p50_ms": super::r3(super::quantile(&lat, 0.5)),
+        "p99_ms": super::r3(super::quantile(&lat, 0.99)),
+        "acknowledged_missing": missing,
+        "event_sink": !p.without_sink,
+        "clients": p.clients,
+        "batch": p.batch,
+        "seconds": super::r3(seconds),
+        "failed_requests": failures.load(Ordering::Relaxed),
+        "learning_events": events,
+        "writer_jobs": stats.jobs,
+        "writer_commits": stats.commits,
+        "peak_rss_mb": super::r3(super::peak_rss_mb()),
+        // CPU time of this process (server and clients) and of the database writer thread, per
+        // statement: steadier than wall-clock figures on a shared machine.
+        "cpu_us_per_statement": super::r3(cpu * 1e6 / acknowledged.max(1) as f64),
+        "writer_cpu_us_per_statement": super::r3(writer_cpu * 1e6 / acknowledged.max(1) as f64),
+    }))
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
+fn process_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat").ok().map_or(0.0, |s| stat_cpu_seconds(&s))
+}
+
+/// CPU seconds of the threads of this process with this name.
+fn thread_cpu_seconds(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .map(|s| stat_cpu_seconds(&s))
+        .sum()
+}
+
+/// utime + stime of a `/proc/.../stat` line, in seconds (assuming the usual 100 ticks/s).
+fn stat_cpu_seconds(stat: &str) -> f64 {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th there.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The first `count` statements of the school, as JSON array bodies of `size`.
+fn make_batches(params: &SynthParams, count: usize, size: usize) -> Vec<Batch> {
+    let school = synth::generate(params);
+    let mut batches = Vec::with_capacity(count / size + 1);
+    let mut body = Vec::with_capacity(size * 720);
+    let mut ids = Vec::with_capacity(size);
+    for s in school.statements().take(count) {
+        body.push(if ids.is_empty() { b'[' } else { b',' });
+        s.write_json(&mut body);
+        ids.push(s.id.to_string());
+        if ids.len() == size {
+            body.push(b']');
+            batches.push(Batch { body: std::mem::take(&mut body), ids: std::mem::take(&mut ids) });
+        }
+    }
+    if !ids.is_empty() {
+        body.push(b']');
+        batches.push(Batch { body, ids });
+    }
+    batches
+}
