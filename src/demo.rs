@@ -3,6 +3,8 @@
 //! account for every role linked to real rostered people; printed with their passwords. Runs until
 //! Ctrl-C (or `--seconds`).
 
+mod traffic;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +31,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 7070)]
     pub port: u16,
     /// Students per school.
-    #[arg(long, default_value_t = 240)]
+    #[arg(long, default_value_t = 150)]
     pub students: usize,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECONDS")]
@@ -74,6 +76,7 @@ pub struct Demo {
     pub analyst_token: String,
     pub nodes: Vec<(String, RunningNode)>,
     releases: Vec<ReleaseBackground>,
+    live: Vec<traffic::LiveTraffic>,
     pub root: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -81,6 +84,9 @@ pub struct Demo {
 impl Demo {
     /// Stops every server gracefully (the temporary data directory goes with `self`).
     pub async fn stop(self) -> anyhow::Result<()> {
+        for l in self.live {
+            l.stop().await;
+        }
         for r in self.releases {
             r.stop().await;
         }
@@ -181,6 +187,7 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
 
     let mut nodes: Vec<(String, RunningNode)> = Vec::new();
     let mut releases = Vec::new();
+    let mut live = Vec::new();
     for (i, (id, name, seed)) in SCHOOLS.iter().enumerate() {
         let port = port_at(i);
         let config = NodeConfig {
@@ -204,13 +211,14 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
             seed: *seed,
             school_id: (*id).into(),
             school_name: (*name).into(),
-            items_per_day: 10,
+            items_per_day: 8,
             ..Default::default()
         };
         eprintln!("demo: preparing {name} ({} students, {days} school days)", args.students);
         let cfg = config.clone();
         let synth_dir = root.join(format!("{id}-synth"));
-        tokio::task::spawn_blocking(move || prepare_node(&cfg, &params, &synth_dir))
+        let sim_params = params.clone();
+        let (school, cred) = tokio::task::spawn_blocking(move || prepare_node(&cfg, &params, &synth_dir))
             .await
             .context("preparing a demo node")??;
         let node = match commands::start(config.clone(), Arc::new(SystemClock)).await {
@@ -222,6 +230,12 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
             }
             Err(e) => return Err(e.into()),
         };
+        // The quiz tool: history first (only into a fresh database), then live classes.
+        if let Some(cred) = cred {
+            let sent = traffic::replay_history(&node.url(), &cred, &school).await?;
+            eprintln!("demo: {name}: {sent} statements of the year so far sent through /xapi/statements");
+            live.push(traffic::LiveTraffic::start(node.url(), cred, &school, sim_params.seed));
+        }
         // Each school seals the last ended month's release and delivers it to the district.
         let st = &node.state;
         if let Some(bg) = ReleaseBackground::start(&st.config, st.store.clone(), st.policies.clone(), st.clock.clone())?
@@ -230,12 +244,17 @@ pub async fn start(args: DemoArgs) -> anyhow::Result<Demo> {
         }
         nodes.push(((*name).to_string(), node));
     }
-    Ok(Demo { aggregator, analyst_token, nodes, releases, root, _temp: temp })
+    Ok(Demo { aggregator, analyst_token, nodes, releases, live, root, _temp: temp })
 }
 
-/// Writes the synthetic school, imports it and creates the linked demo accounts. Idempotent: a kept
-/// data dir is reused (re-imports change nothing; existing accounts are kept).
-fn prepare_node(config: &NodeConfig, params: &SynthParams, synth_dir: &Path) -> anyhow::Result<()> {
+/// Writes the synthetic school, imports it and creates the linked demo accounts and the quiz tool's
+/// data source (its credentials are returned when the source was created now, i.e. on a fresh
+/// database). Idempotent: a kept data dir is reused (re-imports change nothing).
+fn prepare_node(
+    config: &NodeConfig,
+    params: &SynthParams,
+    synth_dir: &Path,
+) -> anyhow::Result<(SyntheticSchool, Option<lantern_node::sources::NewCredentials>)> {
     if !synth_dir.exists() {
         synth::write_school(params, synth_dir).context("writing the synthetic school")?;
     }
@@ -264,8 +283,13 @@ fn prepare_node(config: &NodeConfig, params: &SynthParams, synth_dir: &Path) -> 
     if let Some((_, child)) = people.iter().find(|(r, _)| *r == Role::Student) {
         let _ = auth::link(&store, "guardian", LinkTarget::Student(child.clone()), now);
     }
+    let cred = match lantern_node::sources::create(&store, "demo-quiz-tool", None, now) {
+        Ok(c) => Some(c),
+        Err(lantern_node::sources::SourceError::Duplicate(_)) => None,
+        Err(e) => return Err(e).context("creating the demo data source"),
+    };
     store.shutdown();
-    Ok(())
+    Ok((school, cred))
 }
 
 /// Rostered people the demo accounts stand for: the first teacher, a student of theirs, and that
