@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::config::NodeConfig;
 use crate::policies::Policies;
+use crate::store::releases::student_state::{self, AsOf};
 use crate::store::releases::{self as sql, NewRelease};
 use crate::store::{Store, StoreError};
 pub use outbox::OutboxSender;
@@ -182,8 +183,10 @@ fn table_cells(policy: &ReleasePolicy, spec: &TableSpec, public: &dp::PublicPart
     items * families.iter().map(|f| fixed * f + 1).sum::<usize>()
 }
 
-/// Reads everything a release needs as of `as_of`.
-pub fn load_facts(store: &Store, as_of: NaiveDate) -> Result<ReleaseFacts, ReleaseError> {
+/// Reads everything a release of `period` needs, as of `as_of` (the period's end, or today for a
+/// period still running).
+pub fn load_facts(store: &Store, period: &Period, as_of: NaiveDate) -> Result<ReleaseFacts, ReleaseError> {
+    let at = AsOf::new(period.start, as_of);
     store.read_blocking(|c| {
         Ok::<_, ReleaseError>(ReleaseFacts {
             as_of: Some(as_of),
@@ -191,7 +194,9 @@ pub fn load_facts(store: &Store, as_of: NaiveDate) -> Result<ReleaseFacts, Relea
             subgroups: sql::subgroups(c)?,
             outcome_levels: sql::latest_outcome_levels(c)?,
             attendance: sql::attendance_days(c, as_of - Duration::days(ATTENDANCE_WINDOW_DAYS), as_of)?,
-            answers: sql::scored_answers(c, as_of)?,
+            flags: student_state::flags_in_period(c, &at)?,
+            interventions: student_state::interventions_in_period(c, &at)?,
+            mastery: student_state::mastery_as_of(c, &at)?,
             item_bank_standards: sql::item_bank_standards(c)?,
         })
     })
@@ -211,7 +216,7 @@ pub fn run_release(
     keys: Option<&ReleaseKeys>,
 ) -> Result<ReleaseSummary, ReleaseError> {
     let policy: Arc<ReleasePolicy> = policies.release.clone();
-    let facts = load_facts(store, as_of)?;
+    let facts = load_facts(store, period, as_of)?;
     let (public, notes) = records::public_partitions(&policy, &policies.rules, &facts.item_bank_standards);
     let students = records::student_records(&policy, &policies.rules, &public, &facts);
     let plan = plan_release(&policy, &public)?;
@@ -243,11 +248,6 @@ pub fn run_release(
         sequence: None,
         notes,
     };
-    summary.notes.push(
-        "tier, rule flags and interventions are not yet read from alerts tables: every student counts as tier 0, \
-         not flagged, no intervention; mastery is the proportion correct per standard"
-            .into(),
-    );
     let Some(keys) = keys else { return Ok(summary) };
 
     let table_rhos = plan.table_rhos();

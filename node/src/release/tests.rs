@@ -208,14 +208,14 @@ fn counts_the_students_enrolled_on_the_as_of_date_from_an_imported_school() {
         run_import(&store, input, &path, &opts, now()).unwrap();
     }
     let policies = Policies::defaults().unwrap();
-    let facts = load_facts(&store, day(2026, 9, 30)).unwrap();
+    let period = policies.release.period_containing(day(2026, 9, 30));
+    let facts = load_facts(&store, &period, day(2026, 9, 30)).unwrap();
     assert_eq!(facts.students.len(), 30);
     assert!(facts.attendance.values().all(|d| !d.is_empty() && d.len() <= 10));
     let (public, _) = records::public_partitions(&policies.release, &policies.rules, &facts.item_bank_standards);
     let recs = records::student_records(&policies.release, &policies.rules, &public, &facts);
     assert!(recs.iter().all(|r| r.attributes.contains_key("grade") && r.attributes.contains_key("attendance_band")));
     assert!(recs.iter().any(|r| r.attributes.contains_key("sex")));
-    let period = policies.release.period_containing(day(2026, 9, 30));
     let s = run_release(&store, &policies, &node(), &period, period.end, now(), None).unwrap();
     assert_eq!(s.students, 30);
 }

@@ -1,6 +1,9 @@
-//! SQL for releases: the facts a release is computed from (read from the roster, attendance,
-//! outcomes and learning events), and the privacy ledger and outbox of migration
-//! `0006_releases.sql`. Functions take a `&Connection`; the caller owns the transaction.
+//! SQL for releases: the facts a release is computed from (read from the roster, attendance and
+//! outcomes here; flags, interventions and mastery in `student_state`), and the privacy ledger and
+//! outbox of migration `0006_releases.sql`. Functions take a `&Connection`; the caller owns the
+//! transaction.
+
+pub mod student_state;
 
 use std::collections::HashMap;
 
@@ -71,27 +74,6 @@ pub fn attendance_days(
     let mut rows = st.query([from.to_string(), to.to_string()])?;
     while let Some(r) = rows.next()? {
         out.entry(r.get(0)?).or_default().push(r.get::<_, i64>(2)? == 1);
-    }
-    Ok(out)
-}
-
-/// Per student: standard → (correct, total) scored answers.
-pub type AnswersByStudent = HashMap<String, HashMap<String, (u32, u32)>>;
-
-/// Scored answers per student and standard up to the end of `as_of`.
-pub fn scored_answers(c: &Connection, as_of: NaiveDate) -> Result<AnswersByStudent, StoreError> {
-    let mut st = c.prepare(
-        "SELECT le.student_key, s.standard, sum(le.correct), count(*)
-           FROM learning_event le JOIN item_standard s ON s.item_id = le.item_id
-          WHERE le.correct IS NOT NULL AND le.at < ?1
-          GROUP BY le.student_key, s.standard",
-    )?;
-    let end = as_of.succ_opt().unwrap_or(as_of).to_string();
-    let mut out: AnswersByStudent = HashMap::new();
-    let mut rows = st.query([end])?;
-    while let Some(r) = rows.next()? {
-        let (correct, total): (i64, i64) = (r.get(2)?, r.get(3)?);
-        out.entry(r.get(0)?).or_default().insert(r.get(1)?, (correct as u32, total as u32));
     }
     Ok(out)
 }
