@@ -63,7 +63,6 @@ pub struct IngestState {
 }
 
 /// WAL pages between automatic checkpoints on the writer connection (see `write_batch`).
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 /// The `homePage` of the authority Agent that stands for a data source.
 pub const SOURCE_AUTHORITY_HOME_PAGE: &str = "urn:lantern:data-source";
@@ -151,13 +150,6 @@ impl IngestState {
         let mut events = Vec::new();
         let mut unmatched: HashMap<(&'static str, String), i64> = HashMap::new();
         let mut new = 0;
-        // Checkpoint the WAL every 16k pages (64 MiB) rather than SQLite's 1,000: a busy ingest
-        // commit dirties ~1,000 index pages, so the default checkpointed (and fsynced the database
-        // file) after nearly every commit, on the writer thread. Measured with `lantern bench
-        // ingest`: ~14k → ~20k statements/s (64k pages: no better, worse p99). A per-connection
-        // setting; it belongs with the other pragmas
-        // in `store::open_connection`, and is set here, idempotently, until it moves there.
-        c.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES).map_err(StoreError::from)?;
         let seen_at = crate::auth::ts(now);
         for mut p in batch {
             let at = std::mem::take(&mut p.at);

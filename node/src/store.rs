@@ -218,6 +218,11 @@ fn open_connection(
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Checkpoint the WAL every 16k pages (64 MiB) rather than SQLite's 1,000: a busy ingest
+        // commit dirties ~1,000 pages, so the default checkpointed (and fsynced the database file)
+        // after nearly every commit, on the writer thread. Measured with `lantern bench ingest`:
+        // ~14k → ~20k statements/s (64k pages: no better, worse p99).
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
     }
     conn.pragma_update(
         None,
