@@ -62,8 +62,6 @@ pub struct IngestState {
     last_stored_us: AtomicI64,
 }
 
-/// WAL pages between automatic checkpoints on the writer connection (see `write_batch`).
-
 /// The `homePage` of the authority Agent that stands for a data source.
 pub const SOURCE_AUTHORITY_HOME_PAGE: &str = "urn:lantern:data-source";
 

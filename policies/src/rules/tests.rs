@@ -80,7 +80,14 @@ fn defaults_load_clean() {
     let ids: Vec<_> = p.rules.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["reteach-attendance", "chronic-absence", "severe-chronic-absence", "intensive-support", "participation-drop"]
+        [
+            "reteach-attendance",
+            "chronic-absence",
+            "severe-chronic-absence",
+            "intensive-support",
+            "absence-run",
+            "participation-drop"
+        ]
     );
     assert_eq!(p.focus_standards.fixed_count(), Some(18));
     assert_eq!(p.attendance_bands, AttendanceBands::default());
@@ -126,7 +133,7 @@ fn defaults_flag_the_issue_scenarios() {
     let absent_run = FactSheet::new()
         .with(Indicator::ConsecutiveAbsences, Value::Count(3))
         .with(Indicator::ParticipationChange, Value::Number(-0.1));
-    assert_eq!(fired(&p, &absent_run), ["intensive-support"]);
+    assert_eq!(fired(&p, &absent_run), ["absence-run"]);
 
     let dropped = FactSheet::new().with(Indicator::ParticipationChange, Value::Number(-0.3));
     assert_eq!(fired(&p, &dropped), ["participation-drop"]);
