@@ -64,6 +64,41 @@ pub fn list_imports(conn: &Connection) -> Result<Vec<ImportReport>, ImportError>
         .collect()
 }
 
+/// What a one-file import (items, attendance, outcomes) did, for `record_single_file`.
+struct SingleFileImport<'a> {
+    kind: ImportKind,
+    format: &'static str,
+    source: &'a str,
+    counts: FileCounts,
+    dropped_columns: &'a [DroppedColumn],
+    read_started: std::time::Instant,
+    apply_started: std::time::Instant,
+    progress: Option<&'a Progress>,
+}
+
+/// Times a one-file import, records its report in `import_run` and closes the progress display.
+fn record_single_file(
+    conn: &Connection,
+    now: chrono::DateTime<chrono::Utc>,
+    r: SingleFileImport<'_>,
+) -> Result<ImportReport, ImportError> {
+    let (started_at, finished_at) = report::timing(r.read_started, r.apply_started, now);
+    let report = ImportReport {
+        id: None,
+        kind: r.kind,
+        source: r.source.to_owned(),
+        format: r.format.into(),
+        started_at,
+        finished_at,
+        files: vec![r.counts],
+        dropped_columns: r.dropped_columns.to_vec(),
+        warnings: Vec::new(),
+    };
+    let report = store_report(conn, report)?;
+    progress::finish(r.progress);
+    Ok(report)
+}
+
 /// Records a finished import in `import_run` and returns the report with its id.
 fn store_report(conn: &Connection, mut report: ImportReport) -> Result<ImportReport, ImportError> {
     let json =

@@ -10,9 +10,9 @@ use rusqlite::Connection;
 
 use super::csv_file::{optional, read_table, required, ColumnSpec, Reported, RowRef};
 use super::error::{database, ImportError, Problem, Problems};
-use super::progress::{finish, Progress, Ticker};
-use super::report::{timing, DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
-use super::{fields, read_single_file, store_report, ImportOptions};
+use super::progress::{Progress, Ticker};
+use super::report::{DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
+use super::{fields, read_single_file, ImportOptions};
 use crate::store::roster::{
     self,
     records::{AttendanceMark, AttendanceStatus},
@@ -180,21 +180,20 @@ pub fn apply_attendance(
         }
         roster::upsert_attendance(conn, pkey, &row.mark).map_err(database("writing an attendance mark"))?;
     }
-    let (started_at, finished_at) = timing(batch.read_started, apply_started, now);
-    let report = ImportReport {
-        id: None,
-        kind: ImportKind::Attendance,
-        source: batch.source.clone(),
-        format: "Lantern attendance CSV".into(),
-        started_at,
-        finished_at,
-        files: vec![counts],
-        dropped_columns: batch.dropped_columns.clone(),
-        warnings: Vec::new(),
-    };
-    let report = store_report(conn, report)?;
-    finish(batch.progress.as_ref());
-    Ok(report)
+    super::record_single_file(
+        conn,
+        now,
+        super::SingleFileImport {
+            kind: ImportKind::Attendance,
+            format: "Lantern attendance CSV",
+            source: &batch.source,
+            counts,
+            dropped_columns: &batch.dropped_columns,
+            read_started: batch.read_started,
+            apply_started,
+            progress: batch.progress.as_ref(),
+        },
+    )
 }
 
 #[cfg(test)]
