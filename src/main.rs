@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand};
 use lantern_node::auth::LinkTarget;
 use lantern_node::commands as node;
 
+// mimalloc rather than the system allocator: ingest allocates many small, short-lived values
+// (parsed statements, events) across threads, where glibc's malloc spends its time consolidating.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "lantern",

@@ -41,6 +41,8 @@ pub struct AppState {
     pub live: Arc<crate::live::LiveHub>,
     /// Students whose events committed since their flags were last evaluated.
     pub dirty: Arc<crate::alerts::evaluator::DirtyStudents>,
+    /// The indicator engine's thread (applies committed learning events).
+    pub indicators: Arc<crate::indicators::IndicatorWorker>,
     /// The xAPI ingest path's shared state (roster snapshot, `stored` clock).
     pub ingest: Arc<crate::ingest::IngestState>,
 }
@@ -53,11 +55,12 @@ impl AppState {
         policies: Arc<crate::policies::Policies>,
     ) -> AppState {
         let live = Arc::new(crate::live::LiveHub::new());
-        let engine = crate::indicators::Engine::new(policies.rules.bkt, live.clone());
+        let engine = Arc::new(crate::indicators::Engine::new(policies.rules.bkt, live.clone()));
         let dirty = Arc::new(crate::alerts::evaluator::DirtyStudents::default());
-        let pipeline = crate::pipeline::Pipeline { engine, dirty: dirty.clone() };
+        let indicators = Arc::new(crate::indicators::IndicatorWorker::start(store.clone(), engine, dirty.clone()));
         AppState {
-            event_sink: Some(Arc::new(pipeline)),
+            event_sink: Some(Arc::new(crate::pipeline::Pipeline { indicators: indicators.clone() })),
+            indicators,
             live,
             dirty,
             policies,
@@ -109,9 +112,33 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), session::resolve))
+        .layer(from_fn_with_state(state.clone(), settle_reads))
         .layer(from_fn_with_state(state.metrics.clone(), observe::observe))
         .layer(map_response(security_headers))
         .with_state(state)
+}
+
+/// Longest a read waits for the indicator engine to write what was acknowledged before it.
+pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Reads of the node's own views wait (briefly) until the indicator engine has written every
+/// statement acknowledged before the read arrived, so a dashboard never shows less than what the
+/// quiz tool was told is stored. Under heavy ingest this costs at most one engine flush interval.
+async fn settle_reads(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let own_view = req.method() == axum::http::Method::GET
+        && !path.starts_with("/xapi/")
+        && path != "/healthz"
+        && path != "/metrics"
+        && path != "/api/v1/stream";
+    if own_view && !state.indicators.settled(SETTLE_WAIT).await {
+        tracing::debug!("read served before the indicator engine caught up");
+    }
+    next.run(req).await
 }
 
 /// A node server running in this process.
@@ -144,8 +171,12 @@ impl RunningNode {
         if let Some(e) = self.evaluator.take() {
             e.stop().await;
         }
-        let store = self.state.store.clone();
-        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+        let (store, indicators) = (self.state.store.clone(), self.state.indicators.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            indicators.stop();
+            store.shutdown();
+        })
+        .await;
         result
     }
 

@@ -1,7 +1,8 @@
 //! Indicators (issue 6): mastery by Bayesian knowledge tracing, recent accuracy and trend,
-//! participation in live sessions, attendance, and item statistics — kept up to date inside the
-//! ingest transaction by [`Engine`] (the `EventSink`), recomputed from scratch by [`rebuild`], and
-//! read for the rules by [`student_facts`]. Definitions and formulas: docs/INDICATORS.md.
+//! participation in live sessions, attendance, and item statistics — kept up to date as events
+//! commit by the [`Engine`] (on its own thread in a running node: [`IndicatorWorker`]), recomputed
+//! from scratch by [`rebuild`], and read for the rules by [`student_facts`]. Definitions and
+//! formulas: docs/INDICATORS.md.
 //!
 //! Event order: every order-dependent indicator (BKT mastery, a student's first answer to an item)
 //! is defined over a student's answers sorted by event time, ties broken by storage seq. Both the
@@ -9,23 +10,19 @@
 
 pub mod attendance;
 pub mod bkt;
+mod engine;
 mod facts;
-mod incremental;
 pub mod item_stats;
 mod rebuild;
 pub mod sessions;
 pub mod views;
 
-use std::sync::Arc;
-
 use chrono::{Datelike, Duration, NaiveDate};
-use lantern_policies::rules::BktParams;
 use rusqlite::Connection;
 
-use crate::events::{EventSink, LearningEvent};
-use crate::live::{LiveEvent, LiveHub};
 use crate::store::StoreError;
 
+pub use engine::{Engine, IndicatorWorker};
 pub use facts::student_facts;
 pub use rebuild::{rebuild, RebuildReport};
 
@@ -72,53 +69,20 @@ pub(crate) fn week_of(at: &str) -> Result<String, IndicatorError> {
 }
 
 pub(crate) fn date_of(at: &str) -> Result<NaiveDate, IndicatorError> {
-    at.get(..10)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .ok_or_else(|| IndicatorError::BadTime { seq: 0, at: at.to_owned() })
+    // `YYYY-MM-DD` read by hand: this runs for every answer, and chrono's format parser is slow.
+    let b = at.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let date = match (num(0..4), b.get(4), num(5..7), b.get(7), num(8..10)) {
+        (Some(y), Some(b'-'), Some(m), Some(b'-'), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d),
+        _ => None,
+    };
+    date.ok_or_else(|| IndicatorError::BadTime { seq: 0, at: at.to_owned() })
 }
 
 pub(crate) fn monday(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-}
-
-/// The event sink that keeps the indicators current and feeds the live hub.
-pub struct Engine {
-    bkt: BktParams,
-    hub: Arc<LiveHub>,
-    /// Only the writer thread applies events; the lock is never contended.
-    bank: std::sync::Mutex<incremental::ItemStandards>,
-}
-
-impl Engine {
-    pub fn new(bkt: BktParams, hub: Arc<LiveHub>) -> Engine {
-        Engine { bkt, hub, bank: std::sync::Mutex::default() }
-    }
-
-    pub fn hub(&self) -> &Arc<LiveHub> {
-        &self.hub
-    }
-
-    /// The incremental update without the JSON round trip (what `in_transaction` does).
-    pub fn apply(&self, c: &Connection, events: &[LearningEvent]) -> Result<Vec<LiveEvent>, StoreError> {
-        let mut bank = self.bank.lock().unwrap_or_else(|p| p.into_inner());
-        incremental::apply(c, &self.bkt, &mut bank, events)
-    }
-}
-
-impl EventSink for Engine {
-    fn in_transaction(&self, c: &Connection, events: &[LearningEvent]) -> Result<Vec<serde_json::Value>, StoreError> {
-        let changes = self.apply(c, events)?;
-        changes
-            .into_iter()
-            .map(|e| serde_json::to_value(e).map_err(|e| StoreError::Invalid(format!("live event: {e}"))))
-            .collect()
-    }
-
-    fn after_commit(&self, _events: &[LearningEvent], changes: Vec<serde_json::Value>) {
-        // Values come from `in_transaction` above (or another sink speaking the same kinds);
-        // anything that is not a live event is skipped, never fatal.
-        self.hub.publish(changes.into_iter().filter_map(|v| serde_json::from_value::<LiveEvent>(v).ok()));
-    }
 }
 
 /// Recomputes the attendance summaries of these students (after an attendance import, in the

@@ -88,12 +88,19 @@ impl LiveEvent {
     }
 }
 
-/// An event with its stream id and its JSON, rendered once for every subscriber.
+/// An event with its stream id and its JSON, rendered once — when a subscriber first needs it
+/// (most events are never sent: no one watches that class at that moment).
 #[derive(Debug)]
 pub struct Published {
     pub id: u64,
     pub event: LiveEvent,
-    pub json: String,
+    json: std::sync::OnceLock<String>,
+}
+
+impl Published {
+    pub fn json(&self) -> &str {
+        self.json.get_or_init(|| serde_json::to_string(&self.event).unwrap_or_else(|_| "{}".to_owned()))
+    }
 }
 
 struct Subscriber {
@@ -158,8 +165,7 @@ impl LiveHub {
         for event in events {
             let id = inner.next_id;
             inner.next_id += 1;
-            let json = serde_json::to_string(&event).unwrap_or_else(|_| "{}".to_owned());
-            let p = Arc::new(Published { id, event, json });
+            let p = Arc::new(Published { id, event, json: std::sync::OnceLock::new() });
             if inner.ring.len() == RING_CAPACITY {
                 inner.ring.pop_front();
             }

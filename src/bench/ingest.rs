@@ -132,6 +132,12 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         }
         anyhow::Ok(())
     })?;
+    let posted = started.elapsed().as_secs_f64();
+    // "With indicators updated": the clock stops when the indicator engine has written every
+    // acknowledged statement's derived rows, not when the last acknowledgement arrives.
+    let settled =
+        p.without_sink || server_rt.block_on(node.state.indicators.settled(Duration::from_secs(p.max_seconds.max(60))));
+    anyhow::ensure!(settled, "the indicator engine did not catch up");
     let seconds = started.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds() - cpu_before.0;
     let writer_cpu = thread_cpu_seconds("lantern-writer") - cpu_before.1;
@@ -171,6 +177,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         "clients": p.clients,
         "batch": p.batch,
         "seconds": super::r3(seconds),
+        // From the last acknowledgement to the indicators written.
+        "indicators_settle_ms": super::r3((seconds - posted) * 1000.0),
         "failed_requests": failures.load(Ordering::Relaxed),
         "learning_events": events,
         "writer_jobs": stats.jobs,

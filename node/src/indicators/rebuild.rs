@@ -267,6 +267,8 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
     bar.set_message("writing");
     let scan_millis = started.elapsed().as_millis() as u64;
     let report = write(c, r, events, reordered)?;
+    // Every stored event is now applied; a running engine drops what it holds in memory.
+    crate::store::indicators::progress::rebuilt(c)?;
     bar.finish_and_clear();
     let millis = started.elapsed().as_millis() as u64;
     Ok(RebuildReport { millis, scan_millis, write_millis: millis - scan_millis, ..report })

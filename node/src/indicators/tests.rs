@@ -9,6 +9,8 @@ use proptest::prelude::*;
 use rusqlite::Connection;
 
 use super::*;
+use crate::events::LearningEvent;
+use crate::live::{LiveEvent, LiveHub};
 use crate::store::indicators::reads::dump_derived;
 use crate::store::indicators::seed;
 use crate::store::migrations;
@@ -51,6 +53,15 @@ fn rules() -> RulesPolicy {
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn event_dates_are_read_strictly() {
+    assert_eq!(date_of("2026-09-07T09:00:00Z").unwrap(), NaiveDate::from_ymd_opt(2026, 9, 7).unwrap());
+    assert_eq!(week_of("2026-09-13T23:59:59Z").unwrap(), "2026-09-07", "a Sunday belongs to the week before");
+    for bad in ["soon", "2026-9-07T09:00:00Z", "2026-02-30T00:00:00Z", "2026/09/07", "", "2026-09-0"] {
+        assert!(date_of(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]
@@ -323,8 +334,9 @@ fn events_of(gen: &[Gen]) -> Vec<LearningEvent> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Whatever order events arrive in (each with its own seq), the incremental tables equal a
+    /// Whatever order events arrive in relative to their times, the incremental tables equal a
     /// rebuild from the stored events — which orders each student's timeline by time, then seq.
+    /// (Storage assigns seq in arrival order, as ingest does; times are random with many ties.)
     #[test]
     fn incremental_equals_rebuild_for_any_arrival_order(
         // Times on a 20-minute grid over three weeks: many ties (broken by seq) and week changes.
@@ -334,15 +346,25 @@ proptest! {
         ),
         shuffle in prop::collection::vec(any::<u32>(), 40),
         batch in 1usize..6,
+        // A fresh engine per batch holds nothing in memory: out-of-order answers replay from the
+        // stored events; one engine throughout replays from the answers it holds.
+        fresh_engine_each_batch in any::<bool>(),
     ) {
         let events = events_of(&gen);
         // Arrival order: a random permutation of the events (each keeps its own seq).
         let mut arrival: Vec<(u32, LearningEvent)> = events.into_iter().zip(shuffle).map(|(e, k)| (k, e)).collect();
         arrival.sort_by_key(|(k, _)| *k);
-        let arrival: Vec<LearningEvent> = arrival.into_iter().map(|(_, e)| e).collect();
+        let arrival: Vec<LearningEvent> = arrival
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, e))| LearningEvent { seq: i as i64 + 1, ..e })
+            .collect();
         let c = db();
-        let e = engine();
+        let mut e = engine();
         for chunk in arrival.chunks(batch) {
+            if fresh_engine_each_batch {
+                e = engine();
+            }
             feed(&c, &e, chunk);
         }
         let incremental = dump_derived(&c).unwrap();

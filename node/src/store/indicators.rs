@@ -3,6 +3,7 @@
 //! seen in them, attendance summaries. Reads for the views and the rules are in `reads`; the
 //! streaming scan of `rebuild` is in `scan`.
 
+pub mod progress;
 pub mod reads;
 pub mod scan;
 pub mod seed;
@@ -126,31 +127,51 @@ pub fn delete_mastery_weeks(c: &Connection, student_key: &str, standard: &str) -
     Ok(())
 }
 
-/// A student's scored answers on items of one standard, in event order (time, then seq).
+/// A student's scored answers on items of one standard among the events up to `up_to_seq`, in
+/// event order (time, then seq).
 pub fn standard_answers(
     c: &Connection,
     student_key: &str,
     standard: &str,
+    up_to_seq: i64,
 ) -> Result<Vec<(String, i64, bool)>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT e.at, e.seq, e.correct FROM learning_event e
            JOIN item_standard s ON s.item_id = e.item_id
-          WHERE e.student_key = ?1 AND s.standard = ?2 AND e.correct IS NOT NULL
+          WHERE e.student_key = ?1 AND s.standard = ?2 AND e.correct IS NOT NULL AND e.seq <= ?3
           ORDER BY e.at, e.seq",
     )?;
     let rows = st
-        .query_map([student_key, standard], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?
+        .query_map(params![student_key, standard, up_to_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
-pub fn add_student_answer(c: &Connection, student_key: &str, correct: bool) -> Result<(), StoreError> {
+/// Adds `answered` scored answers, `correct` of them right, to a student's totals.
+pub fn add_student_answers(c: &Connection, student_key: &str, answered: i64, correct: i64) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT INTO student_answers (student_key, answered, correct) VALUES (?1, 1, ?2)
-         ON CONFLICT (student_key) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
+        "INSERT INTO student_answers (student_key, answered, correct) VALUES (?1, ?2, ?3)
+         ON CONFLICT (student_key) DO UPDATE SET answered = answered + excluded.answered,
+           correct = correct + excluded.correct",
     )?
-    .execute(params![student_key, i64::from(correct)])?;
+    .execute(params![student_key, answered, correct])?;
     Ok(())
+}
+
+/// Stores a first answer unless the student already has one for the item; true when stored.
+pub fn insert_item_response(
+    c: &Connection,
+    item_id: &str,
+    student_key: &str,
+    a: &FirstAnswer,
+) -> Result<bool, StoreError> {
+    let n = c
+        .prepare_cached(
+            "INSERT INTO item_response (item_id, student_key, at, seq, correct, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (item_id, student_key) DO NOTHING",
+        )?
+        .execute(params![item_id, student_key, a.at, a.seq, i64::from(a.correct), a.response])?;
+    Ok(n == 1)
 }
 
 pub fn first_item_response(
@@ -206,17 +227,18 @@ pub fn adjust_choice(c: &Connection, item_id: &str, response: &str, delta: i64) 
     Ok(())
 }
 
-/// Records that a session saw an item at `at`. The class is the smallest class id any of the
-/// session's events named, and the times are min/max, so arrival order does not matter.
-pub fn touch_session(
+/// Records that a session saw items between `first_at` and `last_at`. The class is the smallest
+/// class id any of the session's events named, and the times are min/max, so arrival order does
+/// not matter.
+pub fn touch_live_session(
     c: &Connection,
     session_id: &str,
     class_id: Option<&str>,
-    item_id: &str,
-    at: &str,
+    first_at: &str,
+    last_at: &str,
 ) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT INTO live_session (session_id, class_id, started_at, last_at) VALUES (?1, ?2, ?3, ?3)
+        "INSERT INTO live_session (session_id, class_id, started_at, last_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (session_id) DO UPDATE SET
            class_id = CASE WHEN class_id IS NULL THEN excluded.class_id
                            WHEN excluded.class_id IS NULL THEN class_id
@@ -224,7 +246,12 @@ pub fn touch_session(
            started_at = min(started_at, excluded.started_at),
            last_at = max(last_at, excluded.last_at)",
     )?
-    .execute(params![session_id, class_id, at])?;
+    .execute(params![session_id, class_id, first_at, last_at])?;
+    Ok(())
+}
+
+/// Records that a session saw an item, first at `at` (the earliest time wins).
+pub fn touch_session_item(c: &Connection, session_id: &str, item_id: &str, at: &str) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO session_item (session_id, item_id, first_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (session_id, item_id) DO UPDATE SET first_at = min(first_at, excluded.first_at)",

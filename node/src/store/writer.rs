@@ -170,15 +170,19 @@ fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
     }
     for job in batch {
         counters.jobs.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut st| st.execute([])) {
             tracing::error!(error = %e, "savepoint failed");
         }
         let (ok, finish) = job(conn);
-        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
         if !ok {
             counters.failed.fetch_add(1, Ordering::Relaxed);
         }
-        if let Err(e) = conn.execute_batch(end) {
+        let end = if ok {
+            conn.prepare_cached("RELEASE job").and_then(|mut st| st.execute([])).map(drop)
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        if let Err(e) = end {
             tracing::error!(error = %e, "ending savepoint failed");
         }
         finishes.push(finish);

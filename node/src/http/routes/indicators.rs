@@ -165,7 +165,7 @@ pub struct StreamQuery {
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
 fn sse_event(p: &Published) -> Event {
-    Event::default().id(p.id.to_string()).event(p.event.kind()).data(&p.json)
+    Event::default().id(p.id.to_string()).event(p.event.kind()).data(p.json())
 }
 
 pub async fn stream(
