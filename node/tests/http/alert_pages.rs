@@ -173,12 +173,26 @@ async fn refused_requests_change_nothing() {
     assert_eq!(st, 404);
 }
 
-/// Absences that raise a flag for a student (stu-2 is in class-2, not the guardian's child).
-async fn absent_all_week(n: &TestNode, key: &'static str) {
+/// Wrong answers and absences that raise the tier-2 flag for stu-2 (class-2: not the
+/// guardian's child), as the fixture does for stu-1.
+async fn struggling_second_student(n: &TestNode) {
     n.store
         .write(move |c| -> Result<(), lantern_node::store::StoreError> {
-            for day in ["2026-09-07", "2026-09-08", "2026-09-09", "2026-09-10", "2026-09-11"] {
-                c.execute("INSERT INTO attendance (pkey, date, status) VALUES (?1, ?2, 'absent')", [key, day])?;
+            for seq in 6..=8 {
+                let (at, item) = ("2026-09-11T10:00:00.000Z", format!("q{}", seq - 5));
+                c.execute(
+                    "INSERT INTO statement (seq, id, stored, timestamp, source_id, actor, verb, object, json)
+                     VALUES (?1, ?2, ?3, ?3, 1, 'mbox:bob', 'answered', ?4, '{}')",
+                    rusqlite::params![seq, format!("00000000-0000-4000-8000-00000000010{seq}"), at, item],
+                )?;
+                c.execute(
+                    "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, correct, response)
+                     VALUES (?1, 'p_s2', ?2, 'answered', ?3, 'class-2', 0, 'B')",
+                    rusqlite::params![seq, at, item],
+                )?;
+            }
+            for day in ["2026-09-08", "2026-09-10"] {
+                c.execute("INSERT INTO attendance (pkey, date, status) VALUES ('p_s2', ?1, 'absent')", [day])?;
             }
             Ok(())
         })
@@ -190,7 +204,7 @@ async fn absent_all_week(n: &TestNode, key: &'static str) {
 async fn a_guardian_appeals_through_the_family_page_and_sees_the_answer() {
     let n = TestNode::start().await;
     seed(&n).await;
-    absent_all_week(&n, "p_s2").await;
+    struggling_second_student(&n).await;
     evaluate(&n, S1).await;
     evaluate(&n, S2).await;
     assert_eq!(n.count("flag"), 2, "a flag for each child");
@@ -253,6 +267,7 @@ async fn the_summary_page_links_students_and_the_download() {
     let n = TestNode::start().await;
     seed(&n).await;
     evaluate(&n, S1).await;
+    n.clock.advance(chrono::Duration::minutes(1)); // the flag was raised within the week
     let teacher = login(&n, "teacher").await;
     let (st, html) = get(&n, &teacher, "/summaries").await;
     assert_eq!(st, 200, "{html}");
