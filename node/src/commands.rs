@@ -78,8 +78,12 @@ pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
         crate::release::ReleaseBackground::start(&s.config, s.store.clone(), s.policies.clone(), s.clock.clone())
             .map_err(|e| NodeError::Io(e.to_string()))?;
     // Weekly summaries by e-mail (when `[smtp]` is set); a bad password file stops the start here.
-    let mailer =
-        crate::alerts::mail::SummaryMailer::start(&s.config, s.store.clone(), s.policies.rules.clone(), s.clock.clone())?;
+    let mailer = crate::alerts::mail::SummaryMailer::start(
+        &s.config,
+        s.store.clone(),
+        s.policies.rules.clone(),
+        s.clock.clone(),
+    )?;
     let signal = async move {
         shutdown_signal().await;
         if let Some(r) = releases {

@@ -188,8 +188,7 @@ pub async fn send_week(
             }
         };
         let (rules, school_name, planned) = (rules.clone(), school.to_string(), m.clone());
-        let composed =
-            store.read(move |c| compose::compose(c, &rules, &school_name, &planned, &week)).await;
+        let composed = store.read(move |c| compose::compose(c, &rules, &school_name, &planned, &week)).await;
         let outcome = match composed {
             Ok(text) => {
                 let students = text.students;

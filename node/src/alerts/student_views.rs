@@ -53,7 +53,10 @@ pub struct StaffStudentView {
     pub item_titles: BTreeMap<String, String>,
 }
 
-fn titles<'a>(c: &Connection, items: impl IntoIterator<Item = &'a String>) -> Result<BTreeMap<String, String>, AlertError> {
+fn titles<'a>(
+    c: &Connection,
+    items: impl IntoIterator<Item = &'a String>,
+) -> Result<BTreeMap<String, String>, AlertError> {
     let mut out = BTreeMap::new();
     for item in items {
         if !out.contains_key(item) {
@@ -270,8 +273,10 @@ mod tests {
         assert_eq!(v.item_titles.len(), 4);
         let err = f.store.read_blocking(|c| staff_view(c, &policy(), &other_teacher(), S1, t0())).unwrap_err();
         assert!(matches!(err, AlertError::Auth(AuthError::OutOfScope)));
-        let err =
-            f.store.read_blocking(|c| staff_view(c, &policy(), &principal(Role::Teacher), "p_nobody", t0())).unwrap_err();
+        let err = f
+            .store
+            .read_blocking(|c| staff_view(c, &policy(), &principal(Role::Teacher), "p_nobody", t0()))
+            .unwrap_err();
         assert!(matches!(err, AlertError::NotFound(_)));
     }
 

@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(load("school_id = \"a\"\n").unwrap().smtp, None);
         let c = load("[smtp]\nhost = \"smtp.example.org\"\nfrom = \"Lantern <lantern@example.org>\"\n").unwrap();
         let s = c.smtp.unwrap();
-        assert_eq!((s.security, s.port(), s.send_day, s.send_time.to_string()), (SmtpSecurity::Starttls, 587, SendDay::Monday, "07:00".into()));
+        assert_eq!(
+            (s.security, s.port(), s.send_day, s.send_time.to_string()),
+            (SmtpSecurity::Starttls, 587, SendDay::Monday, "07:00".into())
+        );
         let c = load(
             "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\nfrom = \"a@b.example\"\n\
              send_day = \"friday\"\nsend_time = \"16:30\"\n",
@@ -197,15 +200,16 @@ mod tests {
 
     #[test]
     fn a_password_in_the_file_is_an_unknown_field() {
-        let err = load("[smtp]\nhost = \"smtp.example.org\"\nfrom = \"a@b.example\"\npassword = \"hunter2\"\n")
-            .unwrap_err();
+        let err =
+            load("[smtp]\nhost = \"smtp.example.org\"\nfrom = \"a@b.example\"\npassword = \"hunter2\"\n").unwrap_err();
         assert!(err.contains("node.toml:4:1: unknown field `password`"), "{err}");
         assert!(!err.contains("hunter2"), "the value is never echoed: {err}");
     }
 
     #[test]
     fn unencrypted_only_to_this_machine() {
-        let err = load("[smtp]\nhost = \"mail.example.org\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\n").unwrap_err();
+        let err =
+            load("[smtp]\nhost = \"mail.example.org\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\n").unwrap_err();
         assert!(err.contains("smtp.security: \"none\"") && err.contains("\"mail.example.org\""), "{err}");
         for host in ["localhost", "127.0.0.1", "::1", "[::1]"] {
             let c = load(&format!("[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\n"));
@@ -217,8 +221,14 @@ mod tests {
     fn bad_values_name_the_key() {
         let cases = [
             ("host = \"smtp.example.org\"\nfrom = \"not an address\"\n", "smtp.from"),
-            ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nusername = \"lantern\"\n", "smtp.username: needs smtp.password_file"),
-            ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\npassword_file = \"/p\"\n", "smtp.password_file: needs smtp.username"),
+            (
+                "host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nusername = \"lantern\"\n",
+                "smtp.username: needs smtp.password_file",
+            ),
+            (
+                "host = \"smtp.example.org\"\nfrom = \"a@b.example\"\npassword_file = \"/p\"\n",
+                "smtp.password_file: needs smtp.username",
+            ),
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsend_time = \"7am\"\n", "expected HH:MM"),
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsend_day = \"someday\"\n", "someday"),
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n", "ssl"),

@@ -64,7 +64,8 @@ fn address(a: &MailAccount) -> Option<Mailbox> {
 pub fn plan(c: &Connection) -> Result<Plan, AlertError> {
     let mut plan = Plan::default();
     for a in mail_accounts(c)? {
-        let role: Role = a.role.parse().map_err(|e| crate::alerts::corrupt(format!("account {}: {e}", a.account_id)))?;
+        let role: Role =
+            a.role.parse().map_err(|e| crate::alerts::corrupt(format!("account {}: {e}", a.account_id)))?;
         let Some(to) = address(&a) else {
             plan.without_address += 1;
             continue;

@@ -122,7 +122,11 @@ fn parts(m: &Received) -> (String, String) {
     let (head, body) = m.data.split_once("\r\n\r\n").unwrap();
     let head = head.replace("\r\n ", " ").replace("\r\n\t", " ");
     let subject = head.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap().to_string();
-    let body = if head.contains("Content-Transfer-Encoding: quoted-printable") { quoted_printable(body) } else { body.to_string() };
+    let body = if head.contains("Content-Transfer-Encoding: quoted-printable") {
+        quoted_printable(body)
+    } else {
+        body.to_string()
+    };
     (subject, body)
 }
 
@@ -234,7 +238,10 @@ async fn each_account_gets_its_summary_once() {
 
     let (subject, body) = parts(by_rcpt("grace@home.example"));
     assert_eq!(subject, "Your child's week at Lincoln Middle School, 2026-09-28 to 2026-10-05");
-    assert!(body.contains("# Ada Lovelace's week") && body.contains("Answered 3 practice and quiz questions"), "{body}");
+    assert!(
+        body.contains("# Ada Lovelace's week") && body.contains("Answered 3 practice and quiz questions"),
+        "{body}"
+    );
     for word in ["tier", "amber", "risk", "flag"] {
         assert!(!body.to_lowercase().contains(word), "{word} in the family summary: {body}");
     }

@@ -45,8 +45,7 @@ impl Mailer {
     /// Builds the client: reads the password file, sets up TLS. Connects to nothing yet.
     pub fn from_config(c: &SmtpConfig) -> Result<Mailer, MailError> {
         c.validate().map_err(MailError::Config)?;
-        let from: Mailbox =
-            c.from.parse().map_err(|e| MailError::Config(format!("smtp.from: {:?}: {e}", c.from)))?;
+        let from: Mailbox = c.from.parse().map_err(|e| MailError::Config(format!("smtp.from: {:?}: {e}", c.from)))?;
         let tls = |e: lettre::transport::smtp::Error| MailError::Config(format!("smtp: TLS setup for {}: {e}", c.host));
         let builder = match c.security {
             SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host).map_err(tls)?,

@@ -23,6 +23,8 @@ fn day(ts: &str) -> String {
     ts.chars().take(10).collect()
 }
 
+/// The accepted steps in plain words with their items' titles. Not the note: a suggestion's note
+/// quotes the mastery score, and students never see scores.
 fn steps_list(steps: &[AcceptedStep], titles: &std::collections::BTreeMap<String, String>) -> Markup {
     html! {
         @if steps.is_empty() { p.muted { "None set right now." } }
@@ -33,7 +35,6 @@ fn steps_list(steps: &[AcceptedStep], titles: &std::collections::BTreeMap<String
                     @if !a.step.items.is_empty() {
                         ": " (a.step.items.iter().map(|i| titles.get(i).cloned().unwrap_or_else(|| i.clone())).collect::<Vec<_>>().join(", "))
                     }
-                    @if a.changed_by_teacher { @if let Some(n) = &a.step.note { br; span.muted { "Note from your teacher: " (n) } } }
                 }
             }
         }
@@ -76,7 +77,8 @@ pub async fn my_progress(State(state): State<AppState>, Extension(p): Extension<
         Ok(m) => m,
         Err(e) => return error_page(&ApiError::from(e)).into_response(),
     };
-    if let Err(e) = audit(&state, &p, "read_own_progress", mine.iter().map(|m| m.student_key.clone()), "/me/progress").await
+    if let Err(e) =
+        audit(&state, &p, "read_own_progress", mine.iter().map(|m| m.student_key.clone()), "/me/progress").await
     {
         return error_page(&e).into_response();
     }
@@ -213,7 +215,9 @@ pub async fn file_appeal(
     .await;
     match result {
         Ok(child) => Redirect::to(&format!("/family#child-{child}")).into_response(),
-        Err(e) if matches!(e.status.as_u16(), 404 | 409 | 422) => render_family(&state, &p, Some((e.status, &e.message))).await,
+        Err(e) if matches!(e.status.as_u16(), 404 | 409 | 422) => {
+            render_family(&state, &p, Some((e.status, &e.message))).await
+        }
         Err(e) => error_page(&e).into_response(),
     }
 }

@@ -19,7 +19,7 @@ use crate::auth::Principal;
 use crate::http::views::{error_page, layout};
 use crate::http::{ApiError, AppState};
 
-/// "45% · below 70%" in the band's colour; no answers: a muted dash with words.
+/// "45% · below 70%: reteach" in the band's colour, the band always named in words.
 fn mastery_badge(m: Option<f64>) -> Markup {
     match m {
         None => html! { span.muted { "no answers yet" } },
@@ -65,14 +65,20 @@ fn page(p: &Principal, v: &StaffStudentView, message: Option<&str>) -> Markup {
         @if let Some(m) = message { p.error role="alert" { (m) } }
         div.card {
             h2 { "Mastery on focus standards" }
+            @let (assessed, not_yet): (Vec<_>, Vec<_>) = v.focus.iter().partition(|f| f.mastery.is_some());
             @if v.focus.is_empty() { p.muted { "The rules policy names no focus standards for this student." } }
-            table {
-                thead { tr { th { "Standard" } th { "Mastery" } th { "Answers" } } }
-                tbody {
-                    @for f in &v.focus {
-                        tr { td { (f.standard) } td { (mastery_badge(f.mastery)) } td { (f.evidence) } }
+            @if !assessed.is_empty() {
+                table {
+                    thead { tr { th { "Standard" } th { "Mastery" } th { "Answers" } } }
+                    tbody {
+                        @for f in &assessed {
+                            tr { td { (f.standard) } td { (mastery_badge(f.mastery)) } td { (f.evidence) } }
+                        }
                     }
                 }
+            }
+            @if !not_yet.is_empty() {
+                p.muted { "No answers yet on: " (not_yet.iter().map(|f| f.standard.as_str()).collect::<Vec<_>>().join(", ")) "." }
             }
         }
         div.card {
@@ -106,7 +112,7 @@ fn page(p: &Principal, v: &StaffStudentView, message: Option<&str>) -> Markup {
             @if v.suggested.is_empty() {
                 p.muted { "No suggestion right now (no answers on the focus standards yet, and no tutoring in a live flag's playbook)." }
             } @else {
-                p.muted { "Accept them as suggested, or change them: untick a step to leave it out, tick or untick items, edit the note the student will see. Accepting replaces the steps in force." }
+                p.muted { "Accept them as suggested, or change them: untick a step to leave it out, tick or untick items, edit the note (for staff and the practice tool; the student sees the steps and items, not the note). Accepting replaces the steps in force." }
                 form method="post" action={ "/students/" (v.student_key) "/next-steps" } {
                     input type="hidden" name="_csrf" value=(p.csrf_token);
                     @for (i, s) in v.suggested.iter().enumerate() {
@@ -185,7 +191,8 @@ fn index(name: &str, prefix: &str) -> Option<usize> {
 fn parse_form(fields: &[(String, String)]) -> Result<Acceptance, ApiError> {
     let mut action = None;
     let mut steps: std::collections::BTreeMap<usize, (bool, Step)> = Default::default();
-    let blank = || Step { kind: StepKind::Practice, standard: None, misconception: None, items: Vec::new(), note: None };
+    let blank =
+        || Step { kind: StepKind::Practice, standard: None, misconception: None, items: Vec::new(), note: None };
     let some = |v: &str| Some(v.trim().to_string()).filter(|t| !t.is_empty());
     for (name, value) in fields {
         let name = name.as_str();
@@ -289,9 +296,18 @@ mod tests {
         let Acceptance::Changed(req) = got else { panic!("{got:?}") };
         assert_eq!(req.steps.len(), 1, "the unticked step is left out");
         let s = &req.steps[0];
-        assert_eq!((s.kind, s.standard.as_deref(), s.misconception.as_deref()), (StepKind::Practice, Some("CCSS.MATH.CONTENT.6.RP.A.3"), None));
-        assert_eq!((s.items.clone(), s.note.as_deref()), (vec!["q6".to_string(), "q1".to_string()], Some("Try these first")));
-        assert_eq!(parse_form(&fields(&[("action", "as_suggested"), ("item_0", "q1")])).unwrap(), Acceptance::AsSuggested);
+        assert_eq!(
+            (s.kind, s.standard.as_deref(), s.misconception.as_deref()),
+            (StepKind::Practice, Some("CCSS.MATH.CONTENT.6.RP.A.3"), None)
+        );
+        assert_eq!(
+            (s.items.clone(), s.note.as_deref()),
+            (vec!["q6".to_string(), "q1".to_string()], Some("Try these first"))
+        );
+        assert_eq!(
+            parse_form(&fields(&[("action", "as_suggested"), ("item_0", "q1")])).unwrap(),
+            Acceptance::AsSuggested
+        );
     }
 
     #[test]

@@ -128,7 +128,8 @@ pub async fn summaries(
         .read(move |c| -> Result<Loaded, AlertError> {
             let school_wide = who.role == Role::Mtss;
             let mtss = if school_wide { Some(summaries::mtss(c, now)?) } else { None };
-            let facts = |c: &rusqlite::Connection, key: &str| Ok(crate::indicators::student_facts(c, &policy, key, now)?);
+            let facts =
+                |c: &rusqlite::Connection, key: &str| Ok(crate::indicators::student_facts(c, &policy, key, now)?);
             let teacher = match (&class, school_wide) {
                 (None, true) => None,
                 _ => Some(summaries::teacher(c, &policy, &who, class.as_deref(), now, facts)?),
@@ -137,7 +138,9 @@ pub async fn summaries(
             let mut students: Vec<String> =
                 mtss.iter().flat_map(|m| m.overdue_checks.iter().map(|o| o.student_key.clone())).collect();
             students.extend(
-                teacher.iter().flat_map(|t| t.classes.iter().flat_map(|k| k.new_flags.iter().map(|f| f.student_key.clone()))),
+                teacher
+                    .iter()
+                    .flat_map(|t| t.classes.iter().flat_map(|k| k.new_flags.iter().map(|f| f.student_key.clone()))),
             );
             let week = summaries::Week::ending(now);
             Ok(Loaded { week: (day(&week.from), day(&week.to)), mtss, teacher, classes, students })
@@ -180,6 +183,11 @@ pub async fn summaries(
     layout("Weekly summary", Some(&p), body).into_response()
 }
 
+/// `GET /alerts/summary`: where the summary page used to be.
+pub async fn moved() -> Redirect {
+    Redirect::permanent("/summaries")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -187,9 +195,4 @@ mod tests {
         assert_eq!(super::query_value("class-1"), "class-1");
         assert_eq!(super::query_value("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
     }
-}
-
-/// `GET /alerts/summary`: where the summary page used to be.
-pub async fn moved() -> Redirect {
-    Redirect::permanent("/summaries")
 }
