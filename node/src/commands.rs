@@ -278,7 +278,8 @@ fn evaluate_everyone(store: &Store, policies: &crate::policies::Policies) -> Res
 
 /// `lantern node summaries send [--week DATE] [--dry-run]`: e-mails the weekly summaries of the
 /// latest week (or of the week named by its send day) that were not sent yet, now; with `dry_run`,
-/// lists what would be sent and changes nothing. Needs `[smtp]`.
+/// lists what would be sent and changes nothing. Needs `[smtp]`; fails (with the counts) when a
+/// message could not be sent.
 pub async fn summaries_send(
     config: &NodeConfig,
     week: Option<chrono::NaiveDate>,
@@ -306,5 +307,10 @@ pub async fn summaries_send(
     };
     let closing = store.clone();
     let _ = tokio::task::spawn_blocking(move || closing.shutdown()).await;
-    Ok(report?.to_string())
+    let report = report?;
+    // A failed message is not bad input, but scripts must see it: exit non-zero with the counts.
+    if report.failed > 0 {
+        return Err(NodeError::Io(report.to_string()));
+    }
+    Ok(report.to_string())
 }

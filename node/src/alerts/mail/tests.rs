@@ -230,7 +230,9 @@ async fn each_account_gets_its_summary_once() {
     assert!(body.contains("# Weekly class summary") && body.contains("## Math 6A"), "{body}");
     assert!(body.contains("Ada Lovelace — Tier 2: targeted support (amber)"), "the new flag: {body}");
     assert!(body.contains("ratio-as-difference"), "{body}");
-    assert!(m_headers(by_rcpt("tess.lee@lincoln.example")).contains("Content-Type: text/plain; charset=utf-8"));
+    let headers = m_headers(by_rcpt("tess.lee@lincoln.example"));
+    assert!(headers.contains("Content-Type: text/plain; charset=utf-8"), "{headers}");
+    assert!(headers.contains("Message-ID: <") && headers.contains("@lincoln.example>"), "{headers}");
 
     let (subject, body) = parts(by_rcpt("mo.ode@lincoln.example"));
     assert!(subject.starts_with("Weekly early-warning summary"), "{subject}");
@@ -333,4 +335,38 @@ fn the_mailer_refuses_bad_configuration() {
     c.host = "mail.example.org".into();
     let err = Mailer::from_config(&c).err().unwrap().to_string();
     assert!(err.starts_with("smtp.security: \"none\""), "{err}");
+}
+
+#[tokio::test]
+async fn the_serve_task_sends_inside_the_window_only() {
+    let f = tokio::task::spawn_blocking(setup).await.unwrap();
+    let server = SmtpServer::start(Behaviour::Accept).await;
+    let start = |at| {
+        SummaryMailer::start_with(
+            Mailer::from_config(&smtp(server.port)).unwrap(),
+            schedule(),
+            "Lincoln Middle School".into(),
+            f.store.clone(),
+            Arc::new(policy()),
+            Arc::new(crate::clock::FixedClock::new(at)),
+            Duration::from_millis(20),
+        )
+    };
+    // Two days after the send time: a stale week is left to the operator.
+    let late = start(t0() + days(2));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    late.stop().await;
+    assert!(server.received().is_empty() && mail_rows(&f).is_empty());
+    // An hour after it: sent once, however many ticks pass.
+    let task = start(t0());
+    for _ in 0..100 {
+        if server.received().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    task.stop().await;
+    assert_eq!(server.received().len(), 3);
+    assert_eq!(statuses(&f), vec![("sent".to_string(), 1, None); 3]);
 }

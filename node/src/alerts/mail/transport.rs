@@ -62,7 +62,10 @@ impl Mailer {
 
     /// Sends one message; `Err` carries the failure's class and SMTP code.
     pub async fn send(&self, m: Outgoing, date: DateTime<Utc>) -> Result<(), String> {
+        // A Message-ID in the sender's domain (lettre would otherwise leave it to the relay).
+        let id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), self.from.email.domain());
         let message = Message::builder()
+            .message_id(Some(id))
             .from(self.from.clone())
             .to(m.to)
             .subject(m.subject)
