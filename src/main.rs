@@ -138,6 +138,24 @@ enum NodeCommand {
         #[command(subcommand)]
         command: SourceCommand,
     },
+    /// Weekly summaries (teacher, MTSS, family) by e-mail; needs an [smtp] section.
+    Summaries {
+        #[command(subcommand)]
+        command: SummariesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SummariesCommand {
+    /// Send the week's summaries not sent yet, now (a running `node serve` sends them on schedule).
+    Send {
+        /// The week, named by its send day (e.g. a Monday); default: the latest week.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        week: Option<chrono::NaiveDate>,
+        /// List what would be sent (kind, account, subject) and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -309,6 +327,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     store.shutdown();
                     println!("{}", r?);
+                }
+                NodeCommand::Summaries { command: SummariesCommand::Send { week, dry_run } } => {
+                    println!("{}", runtime()?.block_on(node::summaries_send(&cfg, week, dry_run))?);
                 }
                 NodeCommand::Source { command } => {
                     let msg = match command {

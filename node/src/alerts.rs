@@ -7,14 +7,16 @@
 //! Map: `evaluate` (facts → flags, renewal, expiry) · `workflow` (transitions) · `view` (flags as
 //! staff read them, with playbook and history) · `family` (supports in plain language) ·
 //! `appeals` · `evaluator` (re-evaluates students after their events commit) · `regroup` ·
-//! `next_steps` · `summaries` · `tuning`.
+//! `next_steps` · `student_views` (what the student, progress and family pages show) · `summaries` (and `mail`: the summaries by e-mail when `[smtp]` is set) · `tuning`.
 
 pub mod appeals;
 pub mod evaluate;
 pub mod evaluator;
 pub mod family;
+pub mod mail;
 pub mod next_steps;
 pub mod regroup;
+pub mod student_views;
 pub mod summaries;
 pub mod tuning;
 pub mod view;

@@ -23,6 +23,8 @@ pub enum NodeError {
     Import(#[from] crate::import::ImportError),
     #[error(transparent)]
     Source(#[from] crate::sources::SourceError),
+    #[error(transparent)]
+    Mail(#[from] crate::alerts::mail::MailError),
     #[error("{0}")]
     Io(String),
 }
@@ -75,10 +77,20 @@ pub async fn serve(config: NodeConfig) -> Result<(), NodeError> {
     let releases =
         crate::release::ReleaseBackground::start(&s.config, s.store.clone(), s.policies.clone(), s.clock.clone())
             .map_err(|e| NodeError::Io(e.to_string()))?;
+    // Weekly summaries by e-mail (when `[smtp]` is set); a bad password file stops the start here.
+    let mailer = crate::alerts::mail::SummaryMailer::start(
+        &s.config,
+        s.store.clone(),
+        s.policies.rules.clone(),
+        s.clock.clone(),
+    )?;
     let signal = async move {
         shutdown_signal().await;
         if let Some(r) = releases {
             r.stop().await;
+        }
+        if let Some(m) = mailer {
+            m.stop().await;
         }
     };
     node.run_until(signal).await.map_err(|e| NodeError::Io(format!("server error: {e}")))?;
@@ -262,4 +274,43 @@ fn evaluate_everyone(store: &Store, policies: &crate::policies::Policies) -> Res
             .len();
     }
     Ok(changes)
+}
+
+/// `lantern node summaries send [--week DATE] [--dry-run]`: e-mails the weekly summaries of the
+/// latest week (or of the week named by its send day) that were not sent yet, now; with `dry_run`,
+/// lists what would be sent and changes nothing. Needs `[smtp]`; fails (with the counts) when a
+/// message could not be sent.
+pub async fn summaries_send(
+    config: &NodeConfig,
+    week: Option<chrono::NaiveDate>,
+    dry_run: bool,
+) -> Result<String, NodeError> {
+    use crate::alerts::mail::{preview_week, send_week, MailWeek, Mailer, Schedule};
+    let smtp = config.smtp.as_ref().ok_or_else(|| {
+        NodeError::Io("node.toml has no [smtp] section: summaries are not e-mailed (docs/OPERATIONS.md)".into())
+    })?;
+    let (schedule, now) = (Schedule::of(smtp), clock_now());
+    let week = match week {
+        None => MailWeek::latest(schedule, now),
+        Some(date) => MailWeek::named(schedule, date, now).map_err(NodeError::Io)?,
+    };
+    let mailer = if dry_run { None } else { Some(Mailer::from_config(smtp)?) };
+    let policies = crate::policies::Policies::load(&config.policies).map_err(|e| NodeError::Io(e.to_string()))?;
+    let cfg = config.clone();
+    let store = tokio::task::spawn_blocking(move || open_store(&cfg))
+        .await
+        .map_err(|e| NodeError::Io(format!("opening the database: {e}")))??;
+    let (rules, school) = (policies.rules.clone(), config.school_name.as_str());
+    let report = match &mailer {
+        None => preview_week(&store, rules, school, week).await,
+        Some(m) => send_week(&store, rules, school, m, week, now, None).await,
+    };
+    let closing = store.clone();
+    let _ = tokio::task::spawn_blocking(move || closing.shutdown()).await;
+    let report = report?;
+    // A failed message is not bad input, but scripts must see it: exit non-zero with the counts.
+    if report.failed > 0 {
+        return Err(NodeError::Io(report.to_string()));
+    }
+    Ok(report.to_string())
 }

@@ -2,6 +2,8 @@
 //! overridable key by key from `LANTERN_*` environment variables. Every key is listed in
 //! docs/CONFIG.md; unknown keys and bad values are errors that name the key.
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,8 @@ pub struct NodeConfig {
     pub auth: AuthConfig,
     pub xapi: XapiConfig,
     pub release: ReleaseConfig,
+    /// Weekly summaries by e-mail (`[smtp]`); absent: nothing is sent.
+    pub smtp: Option<smtp::SmtpConfig>,
 }
 
 /// Policy files in force; a missing entry means the default shipped in the binary.
@@ -120,6 +124,7 @@ impl Default for NodeConfig {
             auth: AuthConfig::default(),
             xapi: XapiConfig::default(),
             release: ReleaseConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -195,6 +200,14 @@ pub const ENV_OVERRIDES: &[(&str, &[&str])] = &[
     ("LANTERN_RELEASE_SIGNING_KEY_FILE", &["release", "signing_key_file"]),
     ("LANTERN_RELEASE_CHECK_INTERVAL_SECONDS", &["release", "check_interval_seconds"]),
     ("LANTERN_RELEASE_RETRY_MAX_SECONDS", &["release", "retry_max_seconds"]),
+    // These change keys of an `[smtp]` section the file has (the port is set in the file only).
+    ("LANTERN_SMTP_HOST", &["smtp", "host"]),
+    ("LANTERN_SMTP_SECURITY", &["smtp", "security"]),
+    ("LANTERN_SMTP_USERNAME", &["smtp", "username"]),
+    ("LANTERN_SMTP_PASSWORD_FILE", &["smtp", "password_file"]),
+    ("LANTERN_SMTP_FROM", &["smtp", "from"]),
+    ("LANTERN_SMTP_SEND_DAY", &["smtp", "send_day"]),
+    ("LANTERN_SMTP_SEND_TIME", &["smtp", "send_time"]),
 ];
 
 impl NodeConfig {
@@ -258,6 +271,9 @@ impl NodeConfig {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(format!("public_url: {u:?} must start with http:// or https://"));
             }
+        }
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
         }
         Ok(())
     }

@@ -37,7 +37,7 @@ pub enum StepKind {
 }
 
 impl StepKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             StepKind::Practice => "practice",
             StepKind::Enrichment => "enrichment",
@@ -59,8 +59,27 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+impl StepKind {
+    /// The stored or submitted name back to the kind.
+    pub fn parse(s: &str) -> Option<StepKind> {
+        [StepKind::Practice, StepKind::Enrichment, StepKind::Tutoring].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl Step {
+    /// The step in plain words, as students and families read it.
+    pub fn plain(&self) -> String {
+        match (self.kind, &self.standard) {
+            (StepKind::Practice, Some(st)) => format!("Practice questions on {st}"),
+            (StepKind::Enrichment, Some(st)) => format!("Extra challenge questions on {st}"),
+            (StepKind::Tutoring, _) => "Time with a tutor".to_string(),
+            (_, None) => "Practice questions chosen by the teacher".to_string(),
+        }
+    }
+}
+
 /// `POST /api/v1/students/{key}/next-steps` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     pub steps: Vec<Step>,
@@ -218,11 +237,7 @@ pub fn accepted(c: &Connection, student_key: &str) -> Result<Vec<AcceptedStep>, 
     sql::in_force(c, student_key)?
         .into_iter()
         .map(|r| {
-            let kind = match r.kind.as_str() {
-                "practice" => StepKind::Practice,
-                "enrichment" => StepKind::Enrichment,
-                _ => StepKind::Tutoring,
-            };
+            let kind = StepKind::parse(&r.kind).unwrap_or(StepKind::Tutoring);
             let items: Vec<String> = serde_json::from_str(&r.items)
                 .map_err(|e| crate::alerts::corrupt(format!("stored items of next step {}: {e}", r.id)))?;
             Ok(AcceptedStep {

@@ -2,7 +2,7 @@
 //! standard, new flags, misconceptions to reteach), for MTSS (tier movement, overdue progress
 //! checks, intervention outcomes) and for a family (one child, plain language, no tiers). Each is
 //! a typed value for the dashboard's JSON and renders to Markdown through a template for
-//! download. Sending them by e-mail (SMTP) is not built.
+//! download; `alerts::mail` e-mails them weekly when `[smtp]` is configured.
 
 mod render;
 
@@ -262,15 +262,7 @@ pub fn family(
     }
     let (answered, correct) = reads::answers_between(c, student_key, &week.from, &week.to)?;
     let supports = family_supports(c, policy, student_key)?;
-    let next_steps = next_steps::accepted(c, student_key)?
-        .into_iter()
-        .map(|s| match (s.step.kind, s.step.standard) {
-            (next_steps::StepKind::Practice, Some(st)) => format!("Practice questions on {st}"),
-            (next_steps::StepKind::Enrichment, Some(st)) => format!("Extra challenge questions on {st}"),
-            (next_steps::StepKind::Tutoring, _) => "Time with a tutor".to_string(),
-            (_, None) => "Practice questions chosen by the teacher".to_string(),
-        })
-        .collect();
+    let next_steps = next_steps::accepted(c, student_key)?.into_iter().map(|s| s.step.plain()).collect();
     Ok(FamilySummary {
         name: reads::display_names(c, &[student_key.to_string()])?.remove(student_key),
         week,

@@ -8,7 +8,9 @@ use axum::middleware::from_fn;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 
-use super::routes::alerts::{self, interventions, pages as alert_pages, teaching};
+use super::routes::alerts::{
+    self, family_pages, interventions, pages as alert_pages, student_page, summary_page, teaching,
+};
 use super::routes::{account, admin, health, imports, indicators, live_pages, pages, privacy, xapi};
 use super::{session, AppState};
 use crate::auth::Capability as C;
@@ -144,9 +146,17 @@ fn build() -> Routes {
         .add(get.clone(), "/home", Access::Page(C::OwnAccount), pages::home)
         .add(get.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_form)
         .add(get.clone(), "/alerts", Access::Page(C::ManageAlerts), alert_pages::list)
-        .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), alert_pages::summary)
+        .add(get.clone(), "/alerts/summary", Access::Page(C::ManageAlerts), summary_page::moved)
         .add(get.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::detail)
         .add(post.clone(), "/alerts/{id}", Access::Page(C::ManageAlerts), alert_pages::transition)
+        .add(get.clone(), "/summaries", Access::Page(C::ViewClasses), summary_page::summaries)
+        .add(get.clone(), "/students/{student}", Access::Page(C::ManageAlerts), student_page::student)
+        .add(post.clone(), "/students/{student}/next-steps", Access::Page(C::ManageAlerts), student_page::accept)
+        // Students' and families' pages: each role is sent to its own (a student to /me/progress,
+        // a guardian to /family); filing an appeal is FileAppeal, as in the JSON route.
+        .add(get.clone(), "/me/progress", Access::Page(C::FileAppeal), family_pages::my_progress)
+        .add(get.clone(), "/family", Access::Page(C::FileAppeal), family_pages::family)
+        .add(post.clone(), "/family/appeals", Access::Page(C::FileAppeal), family_pages::file_appeal)
         .add(post.clone(), "/account/password", Access::Page(C::OwnAccount), pages::password_submit)
         // Indicators and the live stream (issue 6)
         .add(get.clone(), "/api/v1/stream", Access::Api(C::ViewStudents), indicators::stream)

@@ -7,6 +7,7 @@ pub mod appeals;
 pub mod interventions;
 pub mod next_steps;
 pub mod reads;
+pub mod summary_mail;
 
 use std::fmt;
 

@@ -229,9 +229,11 @@ async fn the_pages_show_colour_with_a_label_and_take_a_form() {
     assert_eq!(flag_tables(&n), before);
     let r = form(format!("_csrf={csrf}&to=acknowledged&tier=&reason=")).await.unwrap();
     assert_eq!(r.status(), 303);
-    let page = n.client.get(n.url("/alerts/summary")).header("cookie", &cookie).send().await.unwrap();
+    let moved = n.client.get(n.url("/alerts/summary")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!((moved.status().as_u16(), moved.headers()["location"].to_str().unwrap()), (308, "/summaries"));
+    let page = n.client.get(n.url("/summaries")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Weekly early-warning summary"));
+    assert!(page.text().await.unwrap().contains("Overdue progress checks"));
     let teacher2 = n.browser_login("teacher2").await;
     let r = n.client.get(n.url("/alerts/1")).header("cookie", &teacher2.0).send().await.unwrap();
     assert_eq!(r.status(), 403, "another class's teacher");

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod alert_pages;
 mod alerts;
 mod alerts_fixture;
 mod alerts_teaching;

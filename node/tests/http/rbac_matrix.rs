@@ -78,6 +78,13 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Option<&'static [Role]>>
         ("GET", "/alerts/summary", Some(&[Teacher, Mtss])),
         ("GET", "/alerts/{id}", Some(&[Teacher, Mtss])),
         ("POST", "/alerts/{id}", Some(&[Teacher, Mtss])),
+        ("GET", "/summaries", Some(&[Teacher, Mtss])),
+        ("GET", "/students/{student}", Some(&[Teacher, Mtss])),
+        ("POST", "/students/{student}/next-steps", Some(&[Teacher, Mtss])),
+        // Each of these sends the other role to its own page (303), so both may call them.
+        ("GET", "/me/progress", Some(&[Student, Guardian])),
+        ("GET", "/family", Some(&[Student, Guardian])),
+        ("POST", "/family/appeals", Some(&[Student, Guardian])),
         // Indicators and the live stream
         ("GET", "/api/v1/stream", Some(&[Teacher, Mtss, Student, Guardian])),
         ("GET", "/api/v1/classes/{class}/overview", Some(&[Teacher, Mtss])),

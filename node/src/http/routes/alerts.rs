@@ -3,8 +3,11 @@
 //! tuning) in the submodules. Handlers parse, call `crate::alerts` / `crate::interventions` inside
 //! one read or write, append every student they returned to the access log, and shape the JSON.
 
+pub mod family_pages;
 pub mod interventions;
 pub mod pages;
+pub mod student_page;
+pub mod summary_page;
 pub mod teaching;
 
 use std::collections::BTreeSet;

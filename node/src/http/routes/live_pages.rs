@@ -198,7 +198,7 @@ fn grid_markup(o: &ClassOverview) -> Markup {
                 tbody {
                     @for row in &o.students {
                         tr {
-                            td { (row.name) }
+                            td { a href={"/students/" (row.student_key)} { (row.name) } }
                             @for s in &o.standards {
                                 td {
                                     @if let Some(m) = row.mastery.get(s) {

@@ -172,10 +172,16 @@ pub async fn home(State(state): State<AppState>, Extension(p): Extension<Princip
                 ul { @for i in &items { li { (i) } } }
                 p.muted { "Capabilities: " @for (n, c) in caps.iter().enumerate() { @if n > 0 { ", " } (format!("{c:?}")) } }
             }
+            @if p.role == Role::Student {
+                div.card { h2 { "Your progress" } p { a href="/me/progress" { "Your progress and next steps" } } }
+            }
+            @if p.role == Role::Guardian {
+                div.card { h2 { "Your children" } p { a href="/family" { "Their week, supports and your requests to the school" } } }
+            }
             @if matches!(p.role, Role::Teacher | Role::Mtss) {
                 div.card {
                     h2 { "Alerts" }
-                    p { a href="/alerts" { "Early-warning alerts" } " · " a href="/alerts/summary" { "Weekly summary" } }
+                    p { a href="/alerts" { "Early-warning alerts" } " · " a href="/summaries" { "Weekly summary" } }
                 }
                 div.card {
                     h2 { "Classes" }

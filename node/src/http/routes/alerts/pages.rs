@@ -1,6 +1,6 @@
 //! The alert pages (maud, no JavaScript): the early-warning list — school-wide by tier for MTSS,
-//! own students for teachers — and one flag with its evidence, playbook, history and a form to
-//! move it. Colour is always shown with its text label.
+//! own students for teachers — and one flag with its evidence, playbook, history, a form to
+//! move it and a link to the student's page. Colour is always shown with its text label.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,7 +16,7 @@ use crate::auth::{Principal, Role};
 use crate::http::views::{error_page, layout};
 use crate::http::{ApiError, AppState};
 
-fn flag_badge(color: &str, label: &str) -> Markup {
+pub(super) fn flag_badge(color: &str, label: &str) -> Markup {
     // The colour is decoration; the label carries the meaning (and is read by screen readers).
     html! { span class={ "flag " (color) } { (label) } }
 }
@@ -150,7 +150,7 @@ fn detail_page(p: &Principal, f: &FlagDetail, message: Option<&str>) -> Markup {
                 }
             }
         }
-        p { a href="/alerts" { "Back to the list" } }
+        p { a href={ "/students/" (s.student_key) } { "The student's page (mastery, next steps)" } " · " a href="/alerts" { "Back to the list" } }
     }
 }
 
@@ -259,45 +259,4 @@ pub async fn transition(
         }
         Err(e) => error_page(&e).into_response(),
     }
-}
-
-/// `GET /alerts/summary`: this week's summary on the dashboard — the MTSS summary for
-/// coordinators, the class summary for teachers — with a Markdown download link.
-pub async fn summary(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Response {
-    let (who, policy, now) = (p.clone(), state.policies.rules.clone(), state.clock.now());
-    let mtss = p.role == Role::Mtss;
-    let rendered = state
-        .store
-        .read(move |c| -> Result<(String, Vec<String>), crate::alerts::AlertError> {
-            if mtss {
-                let s = crate::alerts::summaries::mtss(c, now)?;
-                let students = s.overdue_checks.iter().map(|o| o.student_key.clone()).collect();
-                return Ok((crate::alerts::summaries::mtss_markdown(&s), students));
-            }
-            let facts =
-                |c: &rusqlite::Connection, key: &str| Ok(crate::indicators::student_facts(c, &policy, key, now)?);
-            let s = crate::alerts::summaries::teacher(c, &policy, &who, None, now, facts)?;
-            let students = s.classes.iter().flat_map(|k| k.new_flags.iter().map(|f| f.student_key.clone())).collect();
-            Ok((crate::alerts::summaries::teacher_markdown(&s), students))
-        })
-        .await;
-    let (text, students) = match rendered {
-        Ok(r) => r,
-        Err(e) => return error_page(&ApiError::from(e)).into_response(),
-    };
-    if let Err(e) = audit(&state, &p, "read_summary", students, "/alerts/summary").await {
-        return error_page(&e).into_response();
-    }
-    let download = if mtss { "/api/v1/summaries/mtss?format=md" } else { "/api/v1/summaries/teacher?format=md" };
-    layout(
-        "Weekly summary",
-        Some(&p),
-        html! {
-            div.card {
-                p { a href=(download) { "Download as Markdown" } " · " a href="/alerts" { "Alerts" } }
-                pre style="white-space:pre-wrap; font: inherit" { (text) }
-            }
-        },
-    )
-    .into_response()
 }
