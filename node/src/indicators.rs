@@ -65,7 +65,8 @@ pub(crate) fn event_key(at: &str, seq: i64) -> (&str, i64) {
 
 /// The Monday (`YYYY-MM-DD`) of the week an RFC 3339 UTC time falls in.
 pub(crate) fn week_of(at: &str) -> Result<String, IndicatorError> {
-    Ok(monday(date_of(at)?).format("%Y-%m-%d").to_string())
+    let d = monday(date_of(at)?);
+    Ok(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
 }
 
 pub(crate) fn date_of(at: &str) -> Result<NaiveDate, IndicatorError> {

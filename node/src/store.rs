@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod accounts;
 pub mod alerts;
+mod checkpointer;
 pub mod indicators;
 pub mod migrations;
 mod readers;
@@ -116,6 +117,7 @@ pub struct Store {
 struct Inner {
     writer: writer::WriterHandle,
     readers: readers::ReaderPool,
+    checkpointer: checkpointer::Checkpointer,
     path: PathBuf,
 }
 
@@ -131,6 +133,8 @@ impl Store {
         let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, opts.synchronous)?;
         migrations::migrate_to(&mut conn, migrations::latest_version())?;
         let writer = writer::WriterHandle::start(conn, opts.writer_queue)?;
+        let checkpointer =
+            checkpointer::Checkpointer::start(open_connection(&opts.path, opts.key.as_ref(), false, opts.synchronous)?);
         let open_reader = {
             let path = opts.path.clone();
             let key = opts.key.clone();
@@ -138,7 +142,7 @@ impl Store {
             move || open_connection(&path, key.as_ref(), true, sync)
         };
         let readers = readers::ReaderPool::new(opts.readers, Box::new(open_reader));
-        Ok(Store { inner: Arc::new(Inner { writer, readers, path: opts.path.clone() }) })
+        Ok(Store { inner: Arc::new(Inner { writer, readers, checkpointer, path: opts.path.clone() }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -193,6 +197,7 @@ impl Store {
     /// Finishes every queued write, then stops the writer thread. Later writes fail with `Closed`.
     pub fn shutdown(&self) {
         self.inner.writer.shutdown();
+        self.inner.checkpointer.stop();
     }
 }
 
@@ -218,11 +223,10 @@ fn open_connection(
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Checkpoint the WAL every 16k pages (64 MiB) rather than SQLite's 1,000: a busy ingest
-        // commit dirties ~1,000 pages, so the default checkpointed (and fsynced the database file)
-        // after nearly every commit, on the writer thread. Measured with `lantern bench ingest`:
-        // ~14k → ~20k statements/s (64k pages: no better, worse p99).
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        // Connections that write never checkpoint on commit: `checkpointer` does it on its own
+        // thread (SQLite's default, every 1,000 pages, checkpointed and fsynced the database file
+        // after nearly every busy ingest commit, on the writer thread).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     }
     conn.pragma_update(
         None,

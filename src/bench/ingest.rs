@@ -50,7 +50,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let total: usize = batches.iter().map(|b| b.ids.len()).sum();
     eprintln!("bench ingest: {total} statements in {} batches of {}", batches.len(), p.batch);
 
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let server_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("node-http").enable_all().build()?;
     let config =
         NodeConfig { data_dir: dir.path().join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
     let node = server_rt.block_on(async {
@@ -72,7 +73,11 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let cred = lantern_node::sources::create(&store, "bench", None, now)?;
     let url = format!("{}/xapi/statements", node.url());
 
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?;
     let batches = Arc::new(batches);
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(Mutex::new(Vec::<usize>::new()));
@@ -81,7 +86,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(p.max_seconds);
     eprintln!("bench ingest: posting with {} clients", p.clients);
     let started = Instant::now();
-    let cpu_before = (process_cpu_seconds(), thread_cpu_seconds("lantern-writer"));
+    let cpu_before = (process_cpu_seconds(), THREADS.map(thread_cpu_seconds));
     client_rt.block_on(async {
         let client = reqwest::Client::builder().pool_max_idle_per_host(p.clients).build()?;
         let mut tasks = Vec::new();
@@ -140,7 +145,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     anyhow::ensure!(settled, "the indicator engine did not catch up");
     let seconds = started.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds() - cpu_before.0;
-    let writer_cpu = thread_cpu_seconds("lantern-writer") - cpu_before.1;
+    let per_thread: Vec<f64> = THREADS.iter().zip(cpu_before.1).map(|(t, b)| thread_cpu_seconds(t) - b).collect();
+    let writer_cpu = per_thread[0];
     let stats = store.writer_stats();
 
     eprintln!("bench ingest: checking every acknowledged id is stored");
@@ -188,8 +194,16 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         // statement: steadier than wall-clock figures on a shared machine.
         "cpu_us_per_statement": super::r3(cpu * 1e6 / acknowledged.max(1) as f64),
         "writer_cpu_us_per_statement": super::r3(writer_cpu * 1e6 / acknowledged.max(1) as f64),
+        // The same per thread group: where the CPU goes (the clients share the machine).
+        "cpu_us_per_statement_by_thread": THREADS.iter().zip(&per_thread)
+            .map(|(t, s)| (t.to_string(), json!(super::r3(s * 1e6 / acknowledged.max(1) as f64))))
+            .collect::<serde_json::Map<_, _>>(),
     }))
 }
+
+/// Threads whose CPU time is reported: the database writer, the indicator engine, the node's HTTP
+/// workers, and the benchmark's own clients.
+const THREADS: [&str; 4] = ["lantern-writer", "lantern-indicat", "node-http", "bench-client"];
 
 /// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
 fn process_cpu_seconds() -> f64 {

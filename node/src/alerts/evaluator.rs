@@ -62,6 +62,20 @@ pub fn evaluate_students(
     live_events(c, changes)
 }
 
+/// `evaluate_students` with the facts already read.
+fn evaluate_with_facts(
+    c: &Connection,
+    rules: &RulesPolicy,
+    facts: Vec<(lantern_policies::rules::FactSheet, String)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<LiveEvent>, AlertError> {
+    let mut changes = Vec::new();
+    for (facts, key) in facts {
+        changes.extend(evaluate_student(c, rules, &key, &facts, now)?);
+    }
+    live_events(c, changes)
+}
+
 /// One `alert_changed` per class of the student, so each teacher of the student hears of it.
 /// The payload is for staff: students' and guardians' streams never carry alert events.
 pub fn live_events(c: &Connection, changes: Vec<FlagChange>) -> Result<Vec<LiveEvent>, AlertError> {
@@ -142,7 +156,24 @@ impl AlertEvaluator {
                 }
                 for chunk in students.chunks(CHUNK) {
                     let (chunk, rules, now) = (chunk.to_vec(), rules.clone(), clock.now());
-                    match store.write(move |c| evaluate_students(c, &rules, &chunk, now)).await {
+                    // The facts are read on a reader; only the flag decisions take writer time.
+                    let read_rules = rules.clone();
+                    let facts = store
+                        .read(move |c| -> Result<Vec<_>, AlertError> {
+                            chunk
+                                .into_iter()
+                                .map(|k| Ok((crate::indicators::student_facts(c, &read_rules, &k, now)?, k)))
+                                .collect()
+                        })
+                        .await;
+                    let facts = match facts {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::warn!("alert evaluation: {e}");
+                            continue;
+                        }
+                    };
+                    match store.write(move |c| evaluate_with_facts(c, &rules, facts, now)).await {
                         Ok(events) => hub.publish(events),
                         Err(e) => tracing::warn!("alert evaluation: {e}"),
                     }

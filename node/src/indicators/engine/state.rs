@@ -28,17 +28,20 @@ const MASTERY_CACHE: usize = 150_000;
 /// order is replayed from memory rather than from `learning_event`.
 const WINDOW: usize = 16;
 
+/// Mastery at the end of each week (Monday date): (P(L), evidence).
+type WeekValues = BTreeMap<String, (f64, u32)>;
+
 /// Weekly mastery values to write for one student × standard.
 #[derive(Debug, Clone)]
 enum Weeks {
     /// Insert or overwrite these weeks.
-    Upsert(BTreeMap<String, (f64, u32)>),
+    Upsert(WeekValues),
     /// The answers were replayed: these weeks are all there is.
-    Replace(BTreeMap<String, (f64, u32)>),
+    Replace(WeekValues),
 }
 
 impl Weeks {
-    fn map(&mut self) -> &mut BTreeMap<String, (f64, u32)> {
+    fn map(&mut self) -> &mut WeekValues {
         match self {
             Weeks::Upsert(m) | Weeks::Replace(m) => m,
         }
@@ -61,12 +64,14 @@ struct MasteryEntry {
 struct Window {
     base: Mastery,
     answers: Vec<(Box<str>, i64, bool)>,
+    /// Nothing was trimmed: the window is the whole history (`base` is the prior).
+    complete: bool,
 }
 
 impl Window {
     /// A window over a whole answer history (oldest first), keeping the last [`WINDOW`].
     fn of(bkt: &BktParams, history: Vec<(String, i64, bool)>) -> Window {
-        let mut w = Window { base: Mastery::prior(bkt), answers: Vec::new() };
+        let mut w = Window { base: Mastery::prior(bkt), answers: Vec::new(), complete: true };
         for (at, seq, correct) in history {
             w.answers.push((at.into_boxed_str(), seq, correct));
             w.trim(bkt);
@@ -78,16 +83,19 @@ impl Window {
         if self.answers.len() > WINDOW {
             let (_, _, correct) = self.answers.remove(0);
             self.base = self.base.update(bkt, correct);
+            self.complete = false;
         }
     }
 
-    fn starts_before(&self, at: &str, seq: i64) -> bool {
-        self.answers.first().is_some_and(|(a, s, _)| event_key(a, *s) < event_key(at, seq))
+    /// Whether an answer at (`at`, `seq`) can be replayed from the window: it holds everything,
+    /// or its first answer comes before this one.
+    fn covers(&self, at: &str, seq: i64) -> bool {
+        self.complete || self.answers.first().is_some_and(|(a, s, _)| event_key(a, *s) < event_key(at, seq))
     }
 
     /// Folds the window from its base: the final state, the weekly values of the weeks it covers,
     /// and the last answer.
-    fn replay(&self, bkt: &BktParams) -> Result<(Mastery, BTreeMap<String, (f64, u32)>), IndicatorError> {
+    fn replay(&self, bkt: &BktParams) -> Result<(Mastery, WeekValues), IndicatorError> {
         let mut m = self.base;
         let mut weeks = BTreeMap::new();
         for (at, _, correct) in &self.answers {
@@ -315,7 +323,7 @@ impl State {
         }
         // Out of order, but after the first answer in memory: replay the window. The weeks before
         // the window's first answer keep their values; the ones it covers are rewritten.
-        if let Some(w) = entry.window.as_mut().filter(|w| w.starts_before(at, seq)) {
+        if let Some(w) = entry.window.as_mut().filter(|w| w.covers(at, seq)) {
             let pos = w.answers.partition_point(|(a, s, _)| event_key(a, *s) < event_key(at, seq));
             w.answers.insert(pos, (at.into(), seq, correct));
             let (m, weeks) = w.replay(&bkt)?;
@@ -402,7 +410,7 @@ fn load_entry(c: &Connection, bkt: &BktParams, student: &str, standard: &str) ->
             last_seq: 0,
             dirty: false,
             weeks: Weeks::Upsert(BTreeMap::new()),
-            window: Some(Window { base: Mastery::prior(bkt), answers: Vec::new() }),
+            window: Some(Window { base: Mastery::prior(bkt), answers: Vec::new(), complete: true }),
         },
     })
 }
