@@ -246,8 +246,13 @@ fn open_connection(
 
 /// A store in a temporary directory, for tests in this crate and others.
 pub fn open_temp(dir: &Path) -> Result<Store, StoreError> {
+    open_temp_at(&dir.join("node.db"))
+}
+
+/// An unencrypted store at `path` with test-sized pools (tests that look into a node's database).
+pub fn open_temp_at(path: &Path) -> Result<Store, StoreError> {
     Store::open(&StoreOptions {
-        path: dir.join("node.db"),
+        path: path.to_path_buf(),
         key: None,
         readers: 2,
         writer_queue: 64,
