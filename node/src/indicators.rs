@@ -9,6 +9,7 @@
 
 pub mod attendance;
 pub mod bkt;
+pub mod bkt_fit;
 mod facts;
 mod incremental;
 pub mod item_stats;
@@ -27,7 +28,7 @@ use crate::live::{LiveEvent, LiveHub};
 use crate::store::StoreError;
 
 pub use facts::student_facts;
-pub use rebuild::{rebuild, RebuildReport};
+pub use rebuild::{rebuild, rebuild_collecting_answers, RebuildReport};
 
 /// Errors of the indicator layer.
 #[derive(Debug, thiserror::Error)]
