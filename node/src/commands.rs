@@ -329,7 +329,8 @@ fn fit_bkt(
                 path.display()
             ));
         }
-        None => report.push_str("\nthe policy in force is unchanged; --fit-bkt-out FILE writes these as a rules-policy snippet"),
+        None => report
+            .push_str("\nthe policy in force is unchanged; --fit-bkt-out FILE writes these as a rules-policy snippet"),
     }
     Ok(report)
 }

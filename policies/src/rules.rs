@@ -29,6 +29,7 @@ mod toml_string;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use bkt::{BktModel, BktParams};
 pub use check::Condition;
 pub use eval::{Reading, StandardEvidence, StudentFacts};
 pub use fact_sheet::FactSheet;
@@ -37,7 +38,6 @@ pub use lexer::CmpOp;
 pub use playbook::{InterventionType, Playbook, PlaybookId, ResponsibleRole, DEFAULT_GOAL_WEEKS};
 pub use rule::{Color, Evidence, Rule, RuleId, Tier};
 pub use scope::{FocusStandards, Grade, PilotScope, StandardCode};
-pub use bkt::{BktModel, BktParams};
 pub use settings::{AttendanceBand, AttendanceBands, IndicatorSettings};
 pub use template::ReasonTemplate;
 
@@ -171,20 +171,21 @@ pub fn load(src: &PolicySource) -> Result<RulesPolicy, Vec<Diagnostic>> {
     check_rule_playbooks(&mut report, &file, &rules, &playbooks, &declared);
 
     let policy = match (focus, bkt, indicator_settings, attendance_bands) {
-        (Some(focus_standards), Some(BktModel { defaults: bkt, standards: bkt_standards }), Some(indicator_settings), Some(attendance_bands))
-            if rules_ok && playbook_ok =>
-        {
-            Some(RulesPolicy {
-                hash: policy_hash,
-                focus_standards,
-                bkt,
-                bkt_standards,
-                indicator_settings,
-                attendance_bands,
-                rules: rules.into_iter().map(|r| r.rule).collect(),
-                playbooks: playbooks.into_iter().map(|p| p.playbook).collect(),
-            })
-        }
+        (
+            Some(focus_standards),
+            Some(BktModel { defaults: bkt, standards: bkt_standards }),
+            Some(indicator_settings),
+            Some(attendance_bands),
+        ) if rules_ok && playbook_ok => Some(RulesPolicy {
+            hash: policy_hash,
+            focus_standards,
+            bkt,
+            bkt_standards,
+            indicator_settings,
+            attendance_bands,
+            rules: rules.into_iter().map(|r| r.rule).collect(),
+            playbooks: playbooks.into_iter().map(|p| p.playbook).collect(),
+        }),
         _ => None,
     };
     report.into_result(policy)

@@ -47,6 +47,7 @@ type ProbeKey = (String, String, String);
 
 #[derive(Default)]
 struct ProbeTimes {
+    sent: Option<Instant>,
     acked: Option<Instant>,
     arrived: Option<Instant>,
 }
@@ -81,7 +82,14 @@ pub fn run(p: LatencyParams) -> anyhow::Result<Value> {
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let node = SchoolNode::start(&params, dir.path(), true, &server_rt)?;
     let probe = probe_class_of(&school, probe_class, &node)?;
-    auth::add_user(&node.node.state.store, "bench-teacher", Role::Teacher, Some(PASSWORD), Some(&probe.teacher), chrono::Utc::now())?;
+    auth::add_user(
+        &node.node.state.store,
+        "bench-teacher",
+        Role::Teacher,
+        Some(PASSWORD),
+        Some(&probe.teacher),
+        chrono::Utc::now(),
+    )?;
     let poster = node.poster(p.clients + 1)?;
     let base = node.node.url();
 
@@ -116,6 +124,10 @@ pub fn run(p: LatencyParams) -> anyhow::Result<Value> {
         // (counted as 0 ms).
         "probes_event_before_ack": m.before_ack,
         "probe_post_p50_ms": super::r3(super::quantile(&m.probe_post_ms, 0.5)),
+        "probe_post_p99_ms": super::r3(super::quantile(&m.probe_post_ms, 0.99)),
+        // From the probe's POST being sent (before the node has it) to its event at the teacher.
+        "send_to_event_p50_ms": super::r3(super::quantile(&m.from_send_ms, 0.5)),
+        "send_to_event_p99_ms": super::r3(super::quantile(&m.from_send_ms, 0.99)),
         "load_clients": p.clients,
         "load_batch_statements": "10-25",
         "load_requests": m.requests,
@@ -141,12 +153,8 @@ fn probe_class_of(school: &SyntheticSchool, class: usize, node: &SchoolNode) -> 
         Ok(out)
     })?;
     anyhow::ensure!(!students.is_empty(), "the probe class has no rostered students");
-    let items: Vec<usize> = school
-        .standards
-        .iter()
-        .filter(|s| s.grade == c.grade)
-        .flat_map(|s| s.items.clone())
-        .collect();
+    let items: Vec<usize> =
+        school.standards.iter().filter(|s| s.grade == c.grade).flat_map(|s| s.items.clone()).collect();
     anyhow::ensure!(!items.is_empty(), "no items for the probe class's grade");
     Ok(ProbeClass {
         class_id: c.sourced_id.clone(),
@@ -162,6 +170,8 @@ struct Measured {
     missing: usize,
     before_ack: usize,
     probe_post_ms: Vec<f64>,
+    /// From the probe's POST being sent to its event arriving (what a teacher waits, all in).
+    from_send_ms: Vec<f64>,
     load_rate: f64,
     load_post_ms: Vec<f64>,
     requests: usize,
@@ -197,6 +207,7 @@ async fn measure(
     let stop = Arc::new(AtomicBool::new(false));
     let loaded = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
     let background = Arc::new(background);
     let next = Arc::new(AtomicUsize::new(0));
     let load_start = tokio::time::Instant::now();
@@ -209,7 +220,7 @@ async fn measure(
     let due_offsets = Arc::new(due_offsets);
     let mut clients = Vec::new();
     for _ in 0..p.clients {
-        let (poster, background, next, due, stop, loaded, failed) = (
+        let (poster, background, next, due, stop, loaded, failed, requests) = (
             poster.clone(),
             background.clone(),
             next.clone(),
@@ -217,6 +228,7 @@ async fn measure(
             stop.clone(),
             loaded.clone(),
             failed.clone(),
+            requests.clone(),
         );
         clients.push(tokio::spawn(async move {
             let mut times = Vec::new();
@@ -226,7 +238,9 @@ async fn measure(
                 // A late client posts at once: the rate achieved is what the node sustained.
                 tokio::time::sleep_until(load_start + due[i]).await;
                 let t = Instant::now();
-                match poster.post(batch.body.clone()).await {
+                let posted = poster.post(batch.body.clone()).await;
+                requests.fetch_add(1, Ordering::Relaxed);
+                match posted {
                     Ok(()) => {
                         times.push(t.elapsed().as_secs_f64() * 1000.0);
                         loaded.fetch_add(batch.ids.len() as u64, Ordering::Relaxed);
@@ -269,7 +283,10 @@ async fn measure(
         poster.post(body).await.map_err(|e| anyhow::anyhow!("probe {n}: {e}"))?;
         let acked = Instant::now();
         probe_post_ms.push((acked - t).as_secs_f64() * 1000.0);
-        probes.lock().unwrap_or_else(|e| e.into_inner()).entry(probe_key).or_default().acked = Some(acked);
+        if let Ok(mut all) = probes.lock() {
+            let times = all.entry(probe_key).or_default();
+            (times.sent, times.acked) = (Some(t), Some(acked));
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     let load_rate = (loaded.load(Ordering::Relaxed) - loaded_at_start) as f64 / seconds;
@@ -284,7 +301,8 @@ async fn measure(
     // Give the last probes' events time to arrive, then stop reading.
     let wait_until = Instant::now() + PROBE_TIMEOUT;
     while Instant::now() < wait_until {
-        let pending = probes.lock().unwrap_or_else(|e| e.into_inner()).values().any(|t| t.acked.is_some() && t.arrived.is_none());
+        let pending =
+            probes.lock().unwrap_or_else(|e| e.into_inner()).values().any(|t| t.acked.is_some() && t.arrived.is_none());
         if !pending || stream_closed.load(Ordering::Relaxed) {
             break;
         }
@@ -293,6 +311,9 @@ async fn measure(
     reader.abort();
     let probes = std::mem::take(&mut *probes.lock().unwrap_or_else(|e| e.into_inner()));
     let (mut latencies_ms, mut missing, mut before_ack) = (Vec::new(), 0, 0);
+    let mut from_send_ms: Vec<f64> =
+        probes.values().filter_map(|t| Some((t.arrived? - t.sent?).as_secs_f64() * 1000.0)).collect();
+    from_send_ms.sort_by(f64::total_cmp);
     for t in probes.values() {
         match (t.acked, t.arrived) {
             (Some(acked), Some(arrived)) if arrived >= acked => {
@@ -312,9 +333,10 @@ async fn measure(
         missing,
         before_ack,
         probe_post_ms,
+        from_send_ms,
         load_rate,
         load_post_ms,
-        requests: background.len().min(next.load(Ordering::Relaxed)),
+        requests: requests.load(Ordering::Relaxed),
         failed: failed.load(Ordering::Relaxed),
         seconds,
         stream_closed: stream_closed.load(Ordering::Relaxed),
@@ -366,24 +388,24 @@ async fn read_stream(
         buf.extend_from_slice(&chunk);
         // Whole lines only; a partial line waits for the next chunk.
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else { continue };
-        for line in buf[..end].split(|&b| b == b'\n') {
-            let Some(data) = line.strip_prefix(b"data:") else { continue };
-            let Ok(v) = serde_json::from_slice::<Value>(data.trim_ascii()) else { continue };
-            let field = |k: &str| v[k].as_str().map(str::to_owned);
-            if v["kind"] == "answer_received" {
-                let (Some(session), Some(student), Some(item)) =
-                    (field("session_id"), field("student_key"), field("item_id"))
-                else {
-                    continue;
-                };
-                let key = (session, student, item);
-                let mut p = probes.lock().unwrap_or_else(|e| e.into_inner());
-                p.entry(key).or_default().arrived.get_or_insert(arrived);
-            }
+        for key in buf[..end].split(|&b| b == b'\n').filter_map(answer_received) {
+            let mut p = probes.lock().unwrap_or_else(|e| e.into_inner());
+            p.entry(key).or_default().arrived.get_or_insert(arrived);
         }
         buf.drain(..=end);
     }
     closed.store(true, Ordering::Relaxed);
+}
+
+/// The (session, student, item) of an SSE `data:` line carrying an `answer_received` event.
+fn answer_received(line: &[u8]) -> Option<ProbeKey> {
+    let data = line.strip_prefix(b"data:")?;
+    let v: Value = serde_json::from_slice(data.trim_ascii()).ok()?;
+    if v["kind"] != "answer_received" {
+        return None;
+    }
+    let field = |k: &str| v[k].as_str().map(str::to_owned);
+    Some((field("session_id")?, field("student_key")?, field("item_id")?))
 }
 
 async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
@@ -394,4 +416,28 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
         .await?;
     let v: Value = r.json().await?;
     v["token"].as_str().map(str::to_owned).context("login returned no token")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_read_off_sse_data_lines() {
+        let event = lantern_node::live::LiveEvent::AnswerReceived {
+            class_id: Some("c1".into()),
+            session_id: "s1".into(),
+            item_id: "i1".into(),
+            student_key: "k1".into(),
+            correct: true,
+            response: None,
+            duration_s: None,
+        };
+        let line = format!("data: {}", serde_json::to_string(&event).unwrap());
+        assert_eq!(answer_received(line.as_bytes()), Some(("s1".into(), "k1".into(), "i1".into())));
+        let other = r#"data: {"kind":"mastery_changed","student_key":"k1","standard":"S","mastery":0.5,"evidence":1}"#;
+        assert_eq!(answer_received(other.as_bytes()), None);
+        assert_eq!(answer_received(b"event: answer_received"), None);
+        assert_eq!(answer_received(b"data: {not json"), None);
+    }
 }

@@ -129,3 +129,23 @@ impl StatementPoster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_have_the_asked_sizes_and_hold_json_arrays_of_the_statements() {
+        let school = synth::generate(&SynthParams { students: 30, days: 2, ..SynthParams::default() });
+        let all: Vec<String> = school.statements().take(100).map(|s| s.id.to_string()).collect();
+        let out = batches(school.statements().take(100), |i| 10 + i % 3);
+        let sizes: Vec<usize> = out.iter().map(|b| b.ids.len()).collect();
+        assert_eq!(sizes, vec![10, 11, 12, 10, 11, 12, 10, 11, 12, 1]);
+        assert_eq!(out.iter().flat_map(|b| b.ids.clone()).collect::<Vec<_>>(), all);
+        for b in &out {
+            let v: serde_json::Value = serde_json::from_slice(&b.body).unwrap();
+            let ids: Vec<&str> = v.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, b.ids);
+        }
+    }
+}

@@ -123,7 +123,13 @@ pub fn fit_standard(standard: &str, answers: &StandardAnswers, bkt: &BktModel, o
     let policy = *bkt.for_standard(standard);
     let enough = answers.students() >= opts.min_students as usize && answers.answers() as u64 >= opts.min_answers;
     let outcome = if enough { FitOutcome::Fitted(fit(answers, &policy, opts)) } else { FitOutcome::TooLittleEvidence };
-    StandardFit { standard: standard.to_owned(), students: answers.students(), answers: answers.answers(), policy, outcome }
+    StandardFit {
+        standard: standard.to_owned(),
+        students: answers.students(),
+        answers: answers.answers(),
+        policy,
+        outcome,
+    }
 }
 
 /// Baum–Welch on one standard's sequences from `start` (moved into the bounds first).

@@ -172,25 +172,23 @@ pub fn accumulate(answers: &[bool], p: &BktParams, s: &mut Scratch, counts: &mut
     }
     counts.log_likelihood += forward(answers, p, s);
     counts.sequences += 1.0;
-    let mut acc = *counts;
     backward(answers, p, s, |t, known, learned| {
         let unknown = 1.0 - known;
         if t == 0 {
-            acc.known_first += known;
+            counts.known_first += known;
         }
         if let Some(l) = learned {
-            acc.learned += l;
-            acc.unknown_before_last += unknown;
+            counts.learned += l;
+            counts.unknown_before_last += unknown;
         }
-        acc.known += known;
-        acc.unknown += unknown;
+        counts.known += known;
+        counts.unknown += unknown;
         if answers[t] {
-            acc.unknown_right += unknown;
+            counts.unknown_right += unknown;
         } else {
-            acc.known_wrong += known;
+            counts.known_wrong += known;
         }
     });
-    *counts = acc;
 }
 
 /// The M-step: each parameter's maximiser of the expected complete-data log-likelihood, clamped

@@ -58,10 +58,12 @@ fn number(x: f64) -> String {
 /// what was fitted (data, policy); standards with too little evidence are listed in a comment.
 pub fn policy_snippet(fits: &[StandardFit], opts: &FitOptions, origin: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# BKT parameters per standard, fitted by EM (Baum-Welch): `lantern node rebuild --fit-bkt`.");
+    let _ =
+        writeln!(out, "# BKT parameters per standard, fitted by EM (Baum-Welch): `lantern node rebuild --fit-bkt`.");
     let _ = writeln!(out, "# {origin}");
     let _ = writeln!(out, "# Review them before use: to apply, add these tables to the rules policy (rules.toml),");
-    let _ = writeln!(out, "# run `lantern policy check`, then `lantern node rebuild`. Fitting changed nothing by itself.");
+    let _ =
+        writeln!(out, "# run `lantern policy check`, then `lantern node rebuild`. Fitting changed nothing by itself.");
     let _ = writeln!(
         out,
         "# Bounds: guess and slip at most {}, the others from {} to {}.",
@@ -94,7 +96,11 @@ pub fn policy_snippet(fits: &[StandardFit], opts: &FitOptions, origin: &str) -> 
             if r.at_bound.is_empty() { String::new() } else { format!("; at bound: {}", r.at_bound.join(", ")) }
         );
         let p = r.params;
-        let _ = writeln!(out, "prior = {:.4}\nlearn = {:.4}\nslip = {:.4}\nguess = {:.4}", p.prior, p.learn, p.slip, p.guess);
+        let _ = writeln!(
+            out,
+            "prior = {:.4}\nlearn = {:.4}\nslip = {:.4}\nguess = {:.4}",
+            p.prior, p.learn, p.slip, p.guess
+        );
     }
     out
 }

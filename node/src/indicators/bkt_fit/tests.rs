@@ -118,13 +118,14 @@ fn parameters_the_data_pushes_past_a_bound_stay_on_it_and_are_reported() {
     assert!(fit.at_bound.contains(&"prior"), "{fit:?}");
     assert!(fit.params.slip >= opts.bounds.min && fit.params.guess <= opts.bounds.guess_max, "{fit:?}");
     let b = FitBounds::default();
-    assert_eq!(b.at_upper_bound(&BktParams { prior: 0.5, learn: 0.999, slip: 0.45, guess: 0.2 }), vec!["learn", "slip"]);
-    assert_eq!(b.clamp(&BktParams { prior: 0.0, learn: 1.0, slip: 0.6, guess: 0.9 }), BktParams {
-        prior: 0.001,
-        learn: 0.999,
-        slip: 0.45,
-        guess: 0.45
-    });
+    assert_eq!(
+        b.at_upper_bound(&BktParams { prior: 0.5, learn: 0.999, slip: 0.45, guess: 0.2 }),
+        vec!["learn", "slip"]
+    );
+    assert_eq!(
+        b.clamp(&BktParams { prior: 0.0, learn: 1.0, slip: 0.6, guess: 0.9 }),
+        BktParams { prior: 0.001, learn: 0.999, slip: 0.45, guess: 0.45 }
+    );
 }
 
 #[test]

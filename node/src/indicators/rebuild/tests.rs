@@ -75,7 +75,15 @@ fn collected_answers_are_each_students_in_event_order() {
     answer(&c, 7, "p2", "2026-09-07T09:40:00Z", "i-unbanked", true);
     let (plain, answers) = rebuild_collecting_answers(&c, &BKT.into(), false).unwrap();
     let dump = dump_derived(&c).unwrap();
-    assert_eq!(plain, RebuildReport { millis: plain.millis, scan_millis: plain.scan_millis, write_millis: plain.write_millis, ..rebuild(&c, &BKT.into(), false).unwrap() });
+    assert_eq!(
+        plain,
+        RebuildReport {
+            millis: plain.millis,
+            scan_millis: plain.scan_millis,
+            write_millis: plain.write_millis,
+            ..rebuild(&c, &BKT.into(), false).unwrap()
+        }
+    );
     assert_eq!(dump_derived(&c).unwrap(), dump, "collecting changes nothing in the tables");
     let sequences = |std: &str| {
         let mut s: Vec<Vec<bool>> = answers[std].sequences().map(<[bool]>::to_vec).collect();
