@@ -8,6 +8,7 @@ mod ingest;
 mod latency;
 mod rebuild;
 mod release;
+mod school_node;
 
 use serde_json::{json, Value};
 
@@ -55,12 +56,18 @@ pub enum BenchCommand {
         #[arg(long)]
         without_sink: bool,
     },
-    /// Event → SSE push latency under background load: load_statements_per_s, p50_ms, p99_ms.
+    /// POST acknowledgement → SSE event latency under background xAPI load over HTTP:
+    /// load_statements_per_s, p50_ms, p99_ms.
     Latency {
+        /// Target background load, statements per second (batches of 10-25).
         #[arg(long, default_value_t = 5000)]
         rate: u32,
+        /// Seconds of probing (about 20 probes per second).
         #[arg(long, default_value_t = 20)]
         seconds: u32,
+        /// Concurrent background HTTP clients (quiz tools).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
     },
     /// Full indicator rebuild of a synthetic school year: events, seconds, peak_rss_mb.
     Rebuild {
@@ -68,6 +75,10 @@ pub enum BenchCommand {
         students: usize,
         #[arg(long, default_value_t = 180)]
         days: u32,
+        /// Also collect the answers and fit BKT parameters per standard by EM, as
+        /// `lantern node rebuild --fit-bkt` does (figures under fit_bkt_*).
+        #[arg(long)]
+        fit_bkt: bool,
     },
 }
 
@@ -86,8 +97,10 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             };
             aggregate::run(nodes, months, sync)?
         }
-        BenchCommand::Latency { rate, seconds } => latency::run(rate, seconds)?,
-        BenchCommand::Rebuild { students, days } => rebuild::run(students, days)?,
+        BenchCommand::Latency { rate, seconds, clients } => {
+            latency::run(latency::LatencyParams { rate, seconds, clients })?
+        }
+        BenchCommand::Rebuild { students, days, fit_bkt } => rebuild::run(students, days, fit_bkt)?,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

@@ -115,7 +115,16 @@ enum NodeCommand {
         command: AuditCommand,
     },
     /// Recompute all indicators from stored events and attendance.
-    Rebuild,
+    Rebuild {
+        /// Also fit BKT parameters per standard by EM (Baum-Welch) and print them; the policy in
+        /// force is not changed.
+        #[arg(long)]
+        fit_bkt: bool,
+        /// Write the fitted parameters as `[bkt.standards."CODE"]` tables for the rules policy, to
+        /// review and paste in (implies --fit-bkt).
+        #[arg(long, value_name = "FILE")]
+        fit_bkt_out: Option<PathBuf>,
+    },
     /// Import rosters, the item bank, attendance or later outcomes (all or nothing).
     Import {
         #[command(subcommand)]
@@ -307,7 +316,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{msg}");
                 }
                 NodeCommand::Audit { command: AuditCommand::Verify } => println!("{}", node::audit_verify(&cfg)?),
-                NodeCommand::Rebuild => println!("{}", node::rebuild(&cfg)?),
+                NodeCommand::Rebuild { fit_bkt, fit_bkt_out } => {
+                    println!("{}", node::rebuild(&cfg, &node::RebuildArgs { fit_bkt, fit_bkt_out })?)
+                }
                 NodeCommand::Import { command } => {
                     use lantern_node::imports::ImportInput as I;
                     let (kind, path) = match command {

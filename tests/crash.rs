@@ -254,8 +254,7 @@ async fn indicators_survive_kill_9_exactly_once() {
     let events = count(&db, "SELECT count(*) FROM learning_event");
     assert!(events > 5_000, "{events} learning events");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while count(&db, "SELECT applied_seq FROM indicator_progress") < count(&db, "SELECT max(seq) FROM learning_event")
-    {
+    while count(&db, "SELECT applied_seq FROM indicator_progress") < count(&db, "SELECT max(seq) FROM learning_event") {
         assert!(Instant::now() < deadline, "the indicator engine did not catch up");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -264,7 +263,7 @@ async fn indicators_survive_kill_9_exactly_once() {
 
     let store = db;
     let incremental = store.read_blocking(lantern_node::store::indicators::reads::dump_derived).unwrap();
-    let bkt = lantern_node::policies::Policies::defaults().unwrap().rules.bkt;
+    let bkt = lantern_node::policies::Policies::defaults().unwrap().rules.bkt_model();
     store.write(move |c| lantern_node::indicators::rebuild(c, &bkt, false)).await.unwrap();
     let rebuilt = store.read_blocking(lantern_node::store::indicators::reads::dump_derived).unwrap();
     assert!(incremental.len() > 1_000, "{} derived rows", incremental.len());

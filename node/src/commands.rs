@@ -2,7 +2,7 @@
 //! Every command opens the configuration and the store the same way, fails with one line, and
 //! changes nothing when it fails.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::auth::{self, AuthError, LinkTarget, Role};
@@ -237,19 +237,42 @@ pub fn source_list(config: &NodeConfig) -> Result<String, NodeError> {
         .join("\n"))
 }
 
+/// Options of `lantern node rebuild`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RebuildArgs {
+    /// Also fit BKT parameters per standard by EM and report them (`--fit-bkt`).
+    pub fit_bkt: bool,
+    /// Write the fitted parameters as a rules-policy snippet to this file (`--fit-bkt-out`;
+    /// implies `fit_bkt`).
+    pub fit_bkt_out: Option<PathBuf>,
+}
+
 /// `lantern node rebuild`: recomputes every indicator from stored events and attendance, in one
-/// transaction (with a progress bar on a terminal).
-pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
+/// transaction (with a progress bar on a terminal); then, if asked, fits BKT parameters per
+/// standard from the answers the rebuild read, outside the transaction. Fitting only reports: the
+/// policy in force is never changed by it.
+pub fn rebuild(config: &NodeConfig, args: &RebuildArgs) -> Result<String, NodeError> {
     let policies = crate::policies::Policies::load(&config.policies).map_err(|e| NodeError::Io(e.to_string()))?;
-    let bkt = policies.rules.bkt;
+    if let Some(out) = &args.fit_bkt_out {
+        // Refuse a path that cannot be written before rebuilding anything.
+        check_output_path(out)?;
+    }
+    let fit = args.fit_bkt || args.fit_bkt_out.is_some();
+    let bkt = policies.rules.bkt_model();
     let store = open_store(config)?;
-    let r = store.write_blocking(move |c| crate::indicators::rebuild(c, &bkt, true));
+    let r = store.write_blocking(move |c| {
+        if fit {
+            crate::indicators::rebuild_collecting_answers(c, &bkt, true)
+        } else {
+            Ok((crate::indicators::rebuild(c, &bkt, true)?, Default::default()))
+        }
+    });
     // Then every student's flags, from the rebuilt indicators (in chunks: the writer stays responsive).
     let flags = r.as_ref().ok().map(|_| evaluate_everyone(&store, &policies));
     store.shutdown();
-    let r = r?;
+    let (r, answers) = r?;
     let flags = flags.transpose()?.unwrap_or(0);
-    Ok(format!(
+    let mut out = format!(
         "rebuilt indicators from {} events in {:.1} s: {} students ({} reordered), {} mastery rows, {} items, {} sessions, {} attendance summaries; {flags} alert updates",
         r.events,
         r.millis as f64 / 1000.0,
@@ -259,7 +282,84 @@ pub fn rebuild(config: &NodeConfig) -> Result<String, NodeError> {
         r.items,
         r.sessions,
         r.attendance_students
-    ))
+    );
+    if fit {
+        out.push_str("\n\n");
+        out.push_str(&fit_bkt(&policies.rules, &answers, args.fit_bkt_out.as_deref())?);
+    }
+    Ok(out)
+}
+
+/// Fits every standard's BKT parameters (a bar on a terminal), returns the report table, and
+/// writes the policy snippet if asked.
+fn fit_bkt(
+    rules: &lantern_policies::rules::RulesPolicy,
+    answers: &crate::indicators::bkt_fit::AnswersByStandard,
+    out: Option<&Path>,
+) -> Result<String, NodeError> {
+    use crate::indicators::bkt_fit::{self, FitOptions, FitOutcome};
+    use std::io::IsTerminal;
+    let started = std::time::Instant::now();
+    let opts = FitOptions::default();
+    let model = rules.bkt_model();
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(answers.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template("fitting BKT {bar:40} {pos}/{len} standards") {
+        bar.set_style(style);
+    }
+    let fits: Vec<_> = answers
+        .iter()
+        .map(|(standard, a)| {
+            let f = bkt_fit::fit_standard(standard, a, &model, &opts);
+            bar.inc(1);
+            f
+        })
+        .collect();
+    bar.finish_and_clear();
+    let fitted = fits.iter().filter(|f| matches!(f.outcome, FitOutcome::Fitted(_))).count();
+    let total_answers: usize = answers.values().map(|a| a.answers()).sum();
+    let mut report = format!(
+        "BKT parameters fitted by EM for {fitted} of {} standards from {total_answers} answers in {:.1} s (starting from the rules policy's values):\n{}",
+        fits.len(),
+        started.elapsed().as_secs_f64(),
+        bkt_fit::table(&fits, &opts)
+    );
+    match out {
+        Some(path) => {
+            let origin = format!(
+                "From {total_answers} answers on {} standards; starting values from rules policy {}.",
+                fits.len(),
+                rules.hash
+            );
+            std::fs::write(path, bkt_fit::policy_snippet(&fits, &opts, &origin))
+                .map_err(|e| NodeError::Io(format!("{}: cannot write the fitted parameters: {e}", path.display())))?;
+            report.push_str(&format!(
+                "\nwrote {fitted} [bkt.standards] tables to {}: review them, then put them in the rules policy to use them (the policy in force is unchanged)",
+                path.display()
+            ));
+        }
+        None => report
+            .push_str("\nthe policy in force is unchanged; --fit-bkt-out FILE writes these as a rules-policy snippet"),
+    }
+    Ok(report)
+}
+
+/// The snippet's file must be creatable: its directory exists and it is not a directory itself.
+fn check_output_path(path: &Path) -> Result<(), NodeError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(NodeError::Io(format!("{}: no such directory {}", path.display(), dir.display())));
+    }
+    if path.is_dir() {
+        return Err(NodeError::Io(format!("{}: is a directory, not a file", path.display())));
+    }
+    Ok(())
 }
 
 /// Re-evaluates every rostered student's flags; returns the number of flag changes.

@@ -55,7 +55,7 @@ impl AppState {
         policies: Arc<crate::policies::Policies>,
     ) -> AppState {
         let live = Arc::new(crate::live::LiveHub::new());
-        let engine = Arc::new(crate::indicators::Engine::new(policies.rules.bkt, live.clone()));
+        let engine = Arc::new(crate::indicators::Engine::new(policies.rules.bkt_model(), live.clone()));
         let dirty = Arc::new(crate::alerts::evaluator::DirtyStudents::default());
         let indicators = Arc::new(crate::indicators::IndicatorWorker::start(store.clone(), engine, dirty.clone()));
         AppState {

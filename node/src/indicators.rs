@@ -10,6 +10,7 @@
 
 pub mod attendance;
 pub mod bkt;
+pub mod bkt_fit;
 mod engine;
 mod facts;
 pub mod item_stats;
@@ -24,7 +25,7 @@ use crate::store::StoreError;
 
 pub use engine::{Engine, IndicatorWorker};
 pub use facts::student_facts;
-pub use rebuild::{rebuild, RebuildReport};
+pub use rebuild::{rebuild, rebuild_collecting_answers, RebuildReport};
 
 /// Errors of the indicator layer.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,15 @@
 //! The rules policy (`rules.toml`, `kind = "rules"`): early-warning rules over the indicator
-//! vocabulary, the playbooks they point to, focus standards, BKT defaults and attendance bands.
+//! vocabulary, the playbooks they point to, focus standards, BKT parameters (defaults and per
+//! standard) and attendance bands.
 //! [`load`] validates a file and reports every problem at `file:line:col`; [`Rule::evaluate`]
 //! turns one student's indicator values into a flag with its evidence.
 //!
 //! Map: `indicator` (the vocabulary) → `lexer`/`parser` (condition text → syntax tree) → `check`
 //! (syntax tree → typed `Condition`) → `eval` (condition × student → evidence); `template`
-//! (reason sentences); `rule`, `playbook`, `settings`, `scope` (the policy's parts); `schema`
+//! (reason sentences); `rule`, `playbook`, `bkt`, `settings`, `scope` (the policy's parts); `schema`
 //! (the TOML shape); `report`/`toml_string` (diagnostics located in the file).
 
+mod bkt;
 mod check;
 mod eval;
 mod fact_sheet;
@@ -27,6 +29,7 @@ mod toml_string;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use bkt::{BktModel, BktParams};
 pub use check::Condition;
 pub use eval::{Reading, StandardEvidence, StudentFacts};
 pub use fact_sheet::FactSheet;
@@ -35,7 +38,7 @@ pub use lexer::CmpOp;
 pub use playbook::{InterventionType, Playbook, PlaybookId, ResponsibleRole, DEFAULT_GOAL_WEEKS};
 pub use rule::{Color, Evidence, Rule, RuleId, Tier};
 pub use scope::{FocusStandards, Grade, PilotScope, StandardCode};
-pub use settings::{AttendanceBand, AttendanceBands, BktParams, IndicatorSettings};
+pub use settings::{AttendanceBand, AttendanceBands, IndicatorSettings};
 pub use template::ReasonTemplate;
 
 use crate::policy_file::{Diagnostic, PolicyHash, PolicySource};
@@ -51,7 +54,11 @@ pub struct RulesPolicy {
     /// Hash of the file's bytes; stored with every flag and release.
     pub hash: PolicyHash,
     pub focus_standards: Arc<FocusStandards>,
+    /// BKT parameters of every standard without its own (`[bkt]`).
     pub bkt: BktParams,
+    /// Standards with their own BKT parameters (`[bkt.standards."CODE"]`), complete (keys an
+    /// override does not give are the defaults').
+    pub bkt_standards: BTreeMap<StandardCode, BktParams>,
     pub indicator_settings: IndicatorSettings,
     pub attendance_bands: AttendanceBands,
     /// In file order.
@@ -63,6 +70,16 @@ pub struct RulesPolicy {
 impl RulesPolicy {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id.as_str() == id)
+    }
+
+    /// The BKT parameters of one standard.
+    pub fn bkt_for(&self, standard: &str) -> &BktParams {
+        self.bkt_standards.get(standard).unwrap_or(&self.bkt)
+    }
+
+    /// The BKT parameters of every standard, as the indicators engine takes them.
+    pub fn bkt_model(&self) -> BktModel {
+        BktModel { defaults: self.bkt, standards: self.bkt_standards.clone() }
     }
 
     pub fn playbook(&self, id: &str) -> Option<&Playbook> {
@@ -92,7 +109,7 @@ pub fn load(src: &PolicySource) -> Result<RulesPolicy, Vec<Diagnostic>> {
     }
     let focus = focus_standards(&mut report, &file);
     let bkt = match &file.bkt {
-        Some(b) => settings::bkt(&mut report, b),
+        Some(b) => bkt::bkt(&mut report, b),
         None => {
             report.whole("missing table [bkt] (prior, learn, slip, guess)");
             None
@@ -154,19 +171,21 @@ pub fn load(src: &PolicySource) -> Result<RulesPolicy, Vec<Diagnostic>> {
     check_rule_playbooks(&mut report, &file, &rules, &playbooks, &declared);
 
     let policy = match (focus, bkt, indicator_settings, attendance_bands) {
-        (Some(focus_standards), Some(bkt), Some(indicator_settings), Some(attendance_bands))
-            if rules_ok && playbook_ok =>
-        {
-            Some(RulesPolicy {
-                hash: policy_hash,
-                focus_standards,
-                bkt,
-                indicator_settings,
-                attendance_bands,
-                rules: rules.into_iter().map(|r| r.rule).collect(),
-                playbooks: playbooks.into_iter().map(|p| p.playbook).collect(),
-            })
-        }
+        (
+            Some(focus_standards),
+            Some(BktModel { defaults: bkt, standards: bkt_standards }),
+            Some(indicator_settings),
+            Some(attendance_bands),
+        ) if rules_ok && playbook_ok => Some(RulesPolicy {
+            hash: policy_hash,
+            focus_standards,
+            bkt,
+            bkt_standards,
+            indicator_settings,
+            attendance_bands,
+            rules: rules.into_iter().map(|r| r.rule).collect(),
+            playbooks: playbooks.into_iter().map(|p| p.playbook).collect(),
+        }),
         _ => None,
     };
     report.into_result(policy)

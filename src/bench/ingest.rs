@@ -8,13 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use lantern_node::clock::SystemClock;
-use lantern_node::config::NodeConfig;
-use lantern_node::import::ImportOptions;
-use lantern_node::imports::{run_import, ImportInput};
 use lantern_node::store::StoreError;
 use lantern_node::synth::{self, SynthParams};
 use serde_json::{json, Value};
+
+use super::school_node::{batches, SchoolNode};
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -29,12 +27,6 @@ pub struct IngestParams {
     pub without_sink: bool,
 }
 
-/// One request body and the statement ids in it.
-struct Batch {
-    body: Vec<u8>,
-    ids: Vec<String>,
-}
-
 pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     anyhow::ensure!(p.statements > 0 && p.clients > 0 && p.batch > 0, "statements, clients and batch must be positive");
     let dir = tempfile::tempdir().context("creating a scratch directory")?;
@@ -44,34 +36,17 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let days = (p.statements / (students * items_per_day as usize) + 2) as u32 + 1;
     let params = SynthParams { students, days, items_per_day, ..SynthParams::default() };
     eprintln!("bench ingest: synthetic school of {students} students × {days} days");
-    let school_dir = dir.path().join("school");
-    synth::write_school(&params, &school_dir)?;
-    let batches = make_batches(&params, p.statements, p.batch);
+    let batches = {
+        let school = synth::generate(&params);
+        batches(school.statements().take(p.statements), |_| p.batch)
+    };
     let total: usize = batches.iter().map(|b| b.ids.len()).sum();
     eprintln!("bench ingest: {total} statements in {} batches of {}", batches.len(), p.batch);
 
     let server_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("node-http").enable_all().build()?;
-    let config =
-        NodeConfig { data_dir: dir.path().join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
-    let node = server_rt.block_on(async {
-        if !p.without_sink {
-            return anyhow::Ok(lantern_node::commands::start(config, Arc::new(SystemClock)).await?.0);
-        }
-        let listen = config.listen;
-        let store = lantern_node::commands::open_store(&config)?;
-        let policies = Arc::new(lantern_node::policies::Policies::defaults()?);
-        let mut state = lantern_node::http::AppState::new(config, store, Arc::new(SystemClock), policies);
-        state.event_sink = None;
-        Ok(lantern_node::http::start(state, listen).await?)
-    })?;
-    let store = node.state.store.clone();
-    let opts = ImportOptions::default();
-    let now = chrono::Utc::now();
-    run_import(&store, ImportInput::OneRoster, &school_dir.join("oneroster"), &opts, now)?;
-    run_import(&store, ImportInput::Items, &school_dir.join("items.csv"), &opts, now)?;
-    let cred = lantern_node::sources::create(&store, "bench", None, now)?;
-    let url = format!("{}/xapi/statements", node.url());
+    let school = SchoolNode::start(&params, dir.path(), !p.without_sink, &server_rt)?;
+    let store = school.node.state.store.clone();
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -87,11 +62,11 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     eprintln!("bench ingest: posting with {} clients", p.clients);
     let started = Instant::now();
     let cpu_before = (process_cpu_seconds(), THREADS.map(thread_cpu_seconds));
+    let poster = school.poster(p.clients)?;
     client_rt.block_on(async {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(p.clients).build()?;
         let mut tasks = Vec::new();
         for _ in 0..p.clients {
-            let (client, url, key, secret) = (client.clone(), url.clone(), cred.key.clone(), cred.secret.clone());
+            let poster = poster.clone();
             let (batches, next, acked, latencies, failures) =
                 (batches.clone(), next.clone(), acked.clone(), latencies.clone(), failures.clone());
             tasks.push(tokio::spawn(async move {
@@ -103,24 +78,10 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
                         break;
                     }
                     let t = Instant::now();
-                    let sent = client
-                        .post(&url)
-                        .basic_auth(&key, Some(&secret))
-                        .header("X-Experience-API-Version", "1.0.3")
-                        .header("content-type", "application/json")
-                        .body(batches[i].body.clone())
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(r) if r.status() == 200 => {
-                            // Read the body so the connection is reused.
-                            let _ = r.bytes().await;
+                    match poster.post(batches[i].body.clone()).await {
+                        Ok(()) => {
                             times.push(t.elapsed().as_secs_f64() * 1000.0);
                             mine.push(i);
-                        }
-                        Ok(r) => {
-                            eprintln!("bench ingest: batch {i}: HTTP {}", r.status());
-                            failures.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => {
                             eprintln!("bench ingest: batch {i}: {e}");
@@ -140,8 +101,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let posted = started.elapsed().as_secs_f64();
     // "With indicators updated": the clock stops when the indicator engine has written every
     // acknowledged statement's derived rows, not when the last acknowledgement arrives.
-    let settled =
-        p.without_sink || server_rt.block_on(node.state.indicators.settled(Duration::from_secs(p.max_seconds.max(60))));
+    let settled = p.without_sink
+        || server_rt.block_on(school.node.state.indicators.settled(Duration::from_secs(p.max_seconds.max(60))));
     anyhow::ensure!(settled, "the indicator engine did not catch up");
     let seconds = started.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds() - cpu_before.0;
@@ -166,7 +127,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     let events = store.read_blocking(|c| -> Result<i64, StoreError> {
         Ok(c.query_row("SELECT count(*) FROM learning_event", [], |r| r.get(0))?)
     })?;
-    server_rt.block_on(node.stop())?;
+    server_rt.block_on(school.node.stop())?;
 
     let mut lat = latencies.lock().unwrap_or_else(|e| e.into_inner()).clone();
     lat.sort_by(f64::total_cmp);
@@ -206,12 +167,12 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
 const THREADS: [&str; 4] = ["lantern-writer", "lantern-indicat", "node-http", "bench-client"];
 
 /// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
-fn process_cpu_seconds() -> f64 {
+pub fn process_cpu_seconds() -> f64 {
     std::fs::read_to_string("/proc/self/stat").ok().map_or(0.0, |s| stat_cpu_seconds(&s))
 }
 
 /// CPU seconds of the threads of this process with this name.
-fn thread_cpu_seconds(name: &str) -> f64 {
+pub fn thread_cpu_seconds(name: &str) -> f64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
     tasks
         .flatten()
@@ -228,26 +189,4 @@ fn stat_cpu_seconds(stat: &str) -> f64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The first `count` statements of the school, as JSON array bodies of `size`.
-fn make_batches(params: &SynthParams, count: usize, size: usize) -> Vec<Batch> {
-    let school = synth::generate(params);
-    let mut batches = Vec::with_capacity(count / size + 1);
-    let mut body = Vec::with_capacity(size * 720);
-    let mut ids = Vec::with_capacity(size);
-    for s in school.statements().take(count) {
-        body.push(if ids.is_empty() { b'[' } else { b',' });
-        s.write_json(&mut body);
-        ids.push(s.id.to_string());
-        if ids.len() == size {
-            body.push(b']');
-            batches.push(Batch { body: std::mem::take(&mut body), ids: std::mem::take(&mut ids) });
-        }
-    }
-    if !ids.is_empty() {
-        body.push(b']');
-        batches.push(Batch { body, ids });
-    }
-    batches
 }

@@ -1,7 +1,9 @@
 //! `lantern bench rebuild`: a synthetic school's year of quiz answers (2,000 students × 180 days ≈
 //! 10M events by default) inserted straight into `learning_event` (with the roster, item bank and
 //! attendance imported as `lantern node import` does), then `lantern node rebuild`'s work timed:
-//! every indicator recomputed from the stored events and attendance.
+//! every indicator recomputed from the stored events and attendance. With `--fit-bkt`, the
+//! rebuild also collects every student's answers per standard and BKT parameters are fitted by EM
+//! afterwards, as `lantern node rebuild --fit-bkt` does; the peak RSS then covers both.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -9,10 +11,11 @@ use std::time::Instant;
 use anyhow::Context;
 use lantern_node::events::LearningEvent;
 use lantern_node::imports::{run_import, ImportInput};
+use lantern_node::indicators::bkt_fit::{self, FitOptions, FitOutcome};
 use lantern_node::store::indicators::seed;
 use serde_json::{json, Value};
 
-pub fn run(students: usize, days: u32) -> anyhow::Result<Value> {
+pub fn run(students: usize, days: u32, fit_bkt: bool) -> anyhow::Result<Value> {
     let dir = tempfile::tempdir().context("creating a scratch directory")?;
     let full = lantern_node::synth::SynthParams { students, days, ..Default::default() };
     full.check()?;
@@ -65,13 +68,43 @@ pub fn run(students: usize, days: u32) -> anyhow::Result<Value> {
     eprintln!("bench rebuild: {loaded} events loaded in {:.1} s; rebuilding", t.elapsed().as_secs_f64());
 
     let store = lantern_node::store::open_temp(dir.path())?;
-    let bkt = lantern_node::policies::Policies::defaults()?.rules.bkt;
+    let bkt = lantern_node::policies::Policies::defaults()?.rules.bkt_model();
     let rss_before = super::peak_rss_mb();
     let t = Instant::now();
-    let report = store.write_blocking(move |c| lantern_node::indicators::rebuild(c, &bkt, true))?;
+    let model = bkt.clone();
+    let (report, answers) = store.write_blocking(move |c| {
+        if fit_bkt {
+            lantern_node::indicators::rebuild_collecting_answers(c, &model, true)
+        } else {
+            Ok((lantern_node::indicators::rebuild(c, &model, true)?, Default::default()))
+        }
+    })?;
     let seconds = t.elapsed().as_secs_f64();
     store.shutdown();
-    Ok(json!({
+    let fit = fit_bkt.then(|| {
+        eprintln!("bench rebuild: fitting BKT parameters for {} standards", answers.len());
+        let t = Instant::now();
+        let opts = FitOptions::default();
+        let fits = bkt_fit::fit_standards(&answers, &bkt, &opts);
+        let fit_seconds = t.elapsed().as_secs_f64();
+        eprintln!("{}", bkt_fit::table(&fits, &opts));
+        let fitted: Vec<_> = fits
+            .iter()
+            .filter_map(|f| match &f.outcome {
+                FitOutcome::Fitted(r) => Some(r),
+                FitOutcome::TooLittleEvidence => None,
+            })
+            .collect();
+        json!({
+            "fit_bkt_seconds": super::r3(fit_seconds),
+            "fit_bkt_standards": fits.len(),
+            "fit_bkt_fitted": fitted.len(),
+            "fit_bkt_answers": answers.values().map(|a| a.answers()).sum::<usize>(),
+            "fit_bkt_iterations_max": fitted.iter().map(|r| r.iterations).max().unwrap_or(0),
+            "fit_bkt_not_converged": fitted.iter().filter(|r| !r.converged).count(),
+        })
+    });
+    let mut out = json!({
         "bench": "rebuild",
         "machine": super::machine(),
         "events": report.events,
@@ -86,5 +119,11 @@ pub fn run(students: usize, days: u32) -> anyhow::Result<Value> {
         "items": report.items,
         "sessions": report.sessions,
         "attendance_students": report.attendance_students,
-    }))
+    });
+    if let (Some(fit), Some(obj)) = (fit, out.as_object_mut()) {
+        obj.extend(fit.as_object().cloned().unwrap_or_default());
+        // Peak RSS again: it now covers the fit too.
+        obj.insert("peak_rss_mb".into(), json!(super::r3(super::peak_rss_mb())));
+    }
+    Ok(out)
 }

@@ -14,7 +14,7 @@ mod worker;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use lantern_policies::rules::BktParams;
+use lantern_policies::rules::BktModel;
 use rusqlite::Connection;
 
 use crate::events::LearningEvent;
@@ -23,16 +23,17 @@ use crate::store::StoreError;
 use state::State;
 pub use worker::IndicatorWorker;
 
-/// BKT parameters, the live hub, and the working state.
+/// BKT parameters (per standard), the live hub, and the working state.
 pub struct Engine {
-    bkt: BktParams,
+    bkt: BktModel,
     hub: Arc<LiveHub>,
     state: Mutex<State>,
 }
 
 impl Engine {
-    pub fn new(bkt: BktParams, hub: Arc<LiveHub>) -> Engine {
-        Engine { bkt, hub, state: Mutex::new(State::new(bkt)) }
+    pub fn new(bkt: impl Into<BktModel>, hub: Arc<LiveHub>) -> Engine {
+        let bkt = bkt.into();
+        Engine { state: Mutex::new(State::new(bkt.clone())), bkt, hub }
     }
 
     pub fn hub(&self) -> &Arc<LiveHub> {
@@ -49,7 +50,7 @@ impl Engine {
             Ok(live)
         });
         if result.is_err() {
-            *state = State::new(self.bkt);
+            *state = State::new(self.bkt.clone());
         }
         result
     }
@@ -60,6 +61,6 @@ impl Engine {
 
     /// Forgets everything held in memory (after a failed write, or a rebuild underneath).
     fn reset(&self) {
-        *self.state() = State::new(self.bkt);
+        *self.state() = State::new(self.bkt.clone());
     }
 }

@@ -118,7 +118,8 @@ fn mastery_trend(
     let (mut now_sum, mut then_sum) = (0.0, 0.0);
     for m in &focus {
         now_sum += m.p_known;
-        then_sum += reads::mastery_before_week(c, student_key, &m.standard, &since)?.unwrap_or(rules.bkt.prior);
+        then_sum += reads::mastery_before_week(c, student_key, &m.standard, &since)?
+            .unwrap_or(rules.bkt_for(&m.standard).prior);
     }
     let n = focus.len() as f64;
     Ok(Some(((now_sum - then_sum) / n).clamp(-1.0, 1.0)))

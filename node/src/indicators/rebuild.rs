@@ -3,17 +3,20 @@
 //! the per-student state in memory (a few hundred bytes per student × standard, and one entry per
 //! student × item answered); a student whose events are not in event order in storage (an answer
 //! stored after a later-dated one) is recomputed from their own timeline, read in event order.
+//! Asked to, the same pass also collects each student's answers per standard in event order (one
+//! byte per answer), the input of `--fit-bkt` (`bkt_fit`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use lantern_policies::rules::BktParams;
+use lantern_policies::rules::{BktModel, BktParams};
 use rusqlite::Connection;
 use serde::Serialize;
 
 use super::bkt::Mastery;
+use super::bkt_fit::AnswersByStandard;
 use super::{bad_time, event_key, week_of, IndicatorError};
 use crate::store::indicators::scan::{self, EventRef};
 use crate::store::indicators::{self as sql, FirstAnswer};
@@ -42,6 +45,8 @@ struct StandardState {
     last_seq: i64,
     /// (week id, mastery at its end, evidence), weeks in order.
     weeks: Vec<(u32, f64, u32)>,
+    /// Right/wrong of each answer in event order, when collecting for the BKT fit.
+    answers: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -79,7 +84,10 @@ struct Session {
 }
 
 struct Rebuild<'a> {
-    bkt: &'a BktParams,
+    bkt: &'a BktModel,
+    /// By standard id: the standard's BKT parameters.
+    standard_params: Vec<BktParams>,
+    collect_answers: bool,
     students: Interner,
     student_state: Vec<StudentState>,
     items: Interner,
@@ -100,10 +108,18 @@ impl Rebuild<'_> {
         let i = self.items.get(item_id);
         if self.items.names.len() > before {
             let standards = self.bank.get(item_id).cloned().unwrap_or_default();
-            let ids = standards.iter().map(|s| self.standard_ids.get(s)).collect();
+            let ids = standards.iter().map(|s| self.standard(s)).collect();
             self.item_standards.push(ids);
         }
         i
+    }
+
+    fn standard(&mut self, code: &str) -> u32 {
+        let id = self.standard_ids.get(code);
+        if id as usize == self.standard_params.len() {
+            self.standard_params.push(*self.bkt.for_standard(code));
+        }
+        id
     }
 
     fn week(&mut self, at: &str) -> Result<u32, IndicatorError> {
@@ -148,7 +164,7 @@ impl Rebuild<'_> {
     /// Applies one scored answer to its student, in event order.
     fn answer(&mut self, student: u32, item: u32, e: &EventRef<'_>, correct: bool) -> Result<(), IndicatorError> {
         let week = self.week(e.at)?;
-        let bkt = self.bkt;
+        let (params, collect) = (&self.standard_params, self.collect_answers);
         let standards = &self.item_standards[item as usize];
         let s = &mut self.student_state[student as usize];
         s.answered += 1;
@@ -160,13 +176,18 @@ impl Rebuild<'_> {
             response: e.response.map(str::to_owned),
         });
         for &std in standards {
+            let bkt = &params[std as usize];
             let st = s.standards.entry(std).or_insert_with(|| StandardState {
                 m: Mastery::prior(bkt),
                 last_at: String::new(),
                 last_seq: 0,
                 weeks: Vec::new(),
+                answers: Vec::new(),
             });
             st.m = st.m.update(bkt, correct);
+            if collect {
+                st.answers.push(correct);
+            }
             st.last_at.clear();
             st.last_at.push_str(e.at);
             st.last_seq = e.seq;
@@ -182,9 +203,28 @@ impl Rebuild<'_> {
     }
 }
 
-/// Recomputes every indicator table on `c` (the caller's transaction). `progress` shows a bar on
-/// stderr when it is a terminal.
-pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<RebuildReport, StoreError> {
+/// Recomputes every indicator table on `c` (the caller's transaction), each standard with its BKT
+/// parameters. `progress` shows a bar on stderr when it is a terminal.
+pub fn rebuild(c: &Connection, bkt: &BktModel, progress: bool) -> Result<RebuildReport, StoreError> {
+    Ok(run(c, bkt, progress, false)?.0)
+}
+
+/// `rebuild`, also returning every student's answers per standard in event order (the rebuild's
+/// order), for fitting BKT parameters after the transaction.
+pub fn rebuild_collecting_answers(
+    c: &Connection,
+    bkt: &BktModel,
+    progress: bool,
+) -> Result<(RebuildReport, AnswersByStandard), StoreError> {
+    run(c, bkt, progress, true)
+}
+
+fn run(
+    c: &Connection,
+    bkt: &BktModel,
+    progress: bool,
+    collect_answers: bool,
+) -> Result<(RebuildReport, AnswersByStandard), StoreError> {
     let started = Instant::now();
     let total: u64 = c.query_row("SELECT count(*) FROM learning_event", [], |r| r.get(0))?;
     let bar = if progress && std::io::stderr().is_terminal() {
@@ -203,6 +243,8 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
     }
     let mut r = Rebuild {
         bkt,
+        standard_params: Vec::new(),
+        collect_answers,
         students: Interner::default(),
         student_state: Vec::new(),
         items: Interner::default(),
@@ -265,13 +307,25 @@ pub fn rebuild(c: &Connection, bkt: &BktParams, progress: bool) -> Result<Rebuil
         })?;
     }
     bar.set_message("writing");
+    let answers = if collect_answers { take_answers(&mut r) } else { AnswersByStandard::new() };
     let scan_millis = started.elapsed().as_millis() as u64;
     let report = write(c, r, events, reordered)?;
     // Every stored event is now applied; a running engine drops what it holds in memory.
     crate::store::indicators::progress::rebuilt(c)?;
     bar.finish_and_clear();
     let millis = started.elapsed().as_millis() as u64;
-    Ok(RebuildReport { millis, scan_millis, write_millis: millis - scan_millis, ..report })
+    Ok((RebuildReport { millis, scan_millis, write_millis: millis - scan_millis, ..report }, answers))
+}
+
+/// Moves the collected answers out of the students' state, grouped by standard.
+fn take_answers(r: &mut Rebuild<'_>) -> AnswersByStandard {
+    let mut by_id: Vec<super::bkt_fit::StandardAnswers> = vec![Default::default(); r.standard_ids.names.len()];
+    for s in &mut r.student_state {
+        for (std, st) in &mut s.standards {
+            by_id[*std as usize].push_student(&std::mem::take(&mut st.answers));
+        }
+    }
+    r.standard_ids.names.iter().cloned().zip(by_id).filter(|(_, a)| a.answers() > 0).collect()
 }
 
 fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<RebuildReport, StoreError> {
@@ -342,3 +396,6 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
         write_millis: 0,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -225,7 +225,7 @@ fn attendance_refresh_is_per_student_and_rebuild_agrees() {
     let p1 = crate::store::indicators::reads::attendance_summary(&c, "p1").unwrap().unwrap();
     assert_eq!((p1.days_enrolled, p1.days_attended), (3, 3));
     let before = dump_derived(&c).unwrap();
-    rebuild(&c, &BKT, false).unwrap();
+    rebuild(&c, &BKT.into(), false).unwrap();
     assert_eq!(dump_derived(&c).unwrap(), before);
 }
 
@@ -270,7 +270,7 @@ fn bad_event_time_is_refused_and_rolls_back() {
     assert_eq!(err.to_string(), "learning event 1: time \"yesterday\" is not an RFC 3339 date-time");
     c.execute_batch("ROLLBACK TO t").unwrap();
     assert_eq!(c.query_row("SELECT count(*) FROM mastery", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
-    let err = rebuild(&c, &BKT, false).unwrap_err();
+    let err = rebuild(&c, &BKT.into(), false).unwrap_err();
     assert!(err.to_string().contains("learning event 1"), "{err}");
 }
 
@@ -288,7 +288,7 @@ fn rebuild_command_recomputes_and_changes_nothing_when_it_fails() {
         })
         .unwrap();
     store.shutdown();
-    let msg = crate::commands::rebuild(&config).unwrap();
+    let msg = crate::commands::rebuild(&config, &Default::default()).unwrap();
     assert!(msg.starts_with("rebuilt indicators from 1 events"), "{msg}");
     let dump = |config: &crate::config::NodeConfig| {
         let store = crate::commands::open_store(config).unwrap();
@@ -302,7 +302,7 @@ fn rebuild_command_recomputes_and_changes_nothing_when_it_fails() {
     let store = crate::commands::open_store(&config).unwrap();
     store.write_blocking(|c| seed::event(c, &seed::answer(2, "p1", "soon", "i1", None, false, "a"))).unwrap();
     store.shutdown();
-    let err = crate::commands::rebuild(&config).unwrap_err();
+    let err = crate::commands::rebuild(&config, &Default::default()).unwrap_err();
     assert_eq!(err.to_string(), "learning event 2: time \"soon\" is not an RFC 3339 date-time");
     assert_eq!(dump(&config), before);
 }
@@ -360,15 +360,22 @@ proptest! {
             .map(|(i, (_, e))| LearningEvent { seq: i as i64 + 1, ..e })
             .collect();
         let c = db();
-        let mut e = engine();
+        // One standard has its own parameters: the live path must use them as rebuild does.
+        let own = BktParams { prior: 0.6, learn: 0.05, slip: 0.2, guess: 0.1 };
+        let model = lantern_policies::rules::BktModel {
+            defaults: BKT,
+            standards: [(StandardCode::parse(STD_A).unwrap(), own)].into_iter().collect(),
+        };
+        let fresh = || Engine::new(model.clone(), Arc::new(LiveHub::new()));
+        let mut e = fresh();
         for chunk in arrival.chunks(batch) {
             if fresh_engine_each_batch {
-                e = engine();
+                e = fresh();
             }
             feed(&c, &e, chunk);
         }
         let incremental = dump_derived(&c).unwrap();
-        rebuild(&c, &BKT, false).unwrap();
+        rebuild(&c, &model, false).unwrap();
         let rebuilt = dump_derived(&c).unwrap();
         prop_assert_eq!(incremental, rebuilt);
     }

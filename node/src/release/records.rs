@@ -176,7 +176,8 @@ pub fn student_records(
                 set(&mut r, "absences_14d_bin", absences.to_string());
             }
             let standards = facts.mastery.get(&s.pkey);
-            let mastery = |standard: &str| standards.and_then(|m| m.get(standard)).map(|m| p_known(&rules.bkt, m));
+            let mastery =
+                |standard: &str| standards.and_then(|m| m.get(standard)).map(|m| p_known(rules.bkt_for(standard), m));
             if wants("mastery_band") {
                 for standard in &public.standards {
                     if let Some(m) = mastery(standard) {

@@ -16,7 +16,7 @@ pub const FOCUS: &str = "CCSS.MATH.CONTENT.6.RP.A.3";
 
 pub async fn seed(n: &TestNode) {
     let store = n.store.clone();
-    let bkt = n.node.state.policies.rules.bkt;
+    let bkt = n.node.state.policies.rules.bkt_model();
     tokio::task::spawn_blocking(move || {
         store
             .write_blocking(move |c| -> Result<(), StoreError> {
@@ -104,7 +104,7 @@ pub async fn evaluate(n: &TestNode, student: &'static str) -> Vec<alerts::FlagCh
     store
         .write(move |c| {
             // The fixture writes events straight into the tables, so derive the indicators first.
-            lantern_node::indicators::rebuild(c, &policy.bkt, false)?;
+            lantern_node::indicators::rebuild(c, &policy.bkt_model(), false)?;
             let facts = lantern_node::indicators::student_facts(c, &policy, student, now)?;
             alerts::evaluate_student(c, &policy, student, &facts, now)
         })

@@ -1,6 +1,7 @@
 //! The shape of `rules.toml` as written: every value keeps its span so validation can point at it.
 //! Keys are optional here so that *all* missing keys are reported at once, not just the first.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -54,6 +55,18 @@ impl<'de> Deserialize<'de> for FocusRaw {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BktRaw {
+    pub prior: Option<Spanned<f64>>,
+    pub learn: Option<Spanned<f64>>,
+    pub slip: Option<Spanned<f64>>,
+    pub guess: Option<Spanned<f64>>,
+    /// `[bkt.standards."CODE"]`: per-standard overrides.
+    pub standards: Option<BTreeMap<Spanned<String>, Spanned<BktStandardRaw>>>,
+}
+
+/// One standard's overrides: any of the four keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BktStandardRaw {
     pub prior: Option<Spanned<f64>>,
     pub learn: Option<Spanned<f64>>,
     pub slip: Option<Spanned<f64>>,

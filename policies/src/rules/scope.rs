@@ -29,6 +29,13 @@ impl StandardCode {
     }
 }
 
+/// Lookups by `&str` in maps keyed by code (the derived order is the string's).
+impl std::borrow::Borrow<str> for StandardCode {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for StandardCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -1,5 +1,5 @@
-//! The model settings that live in `rules.toml` beside the rules: BKT defaults, indicator window
-//! sizes, and the attendance bands.
+//! The model settings that live in `rules.toml` beside the rules: indicator window sizes and the
+//! attendance bands (BKT parameters are in `bkt.rs`).
 
 use std::ops::Range;
 
@@ -7,20 +7,7 @@ use serde::Serialize;
 use toml::Spanned;
 
 use super::report::Report;
-use super::schema::{AttendanceBandsRaw, BktRaw, IndicatorSettingsRaw};
-
-/// Bayesian knowledge tracing defaults (Corbett & Anderson 1995): P(L0), P(T), P(S), P(G).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct BktParams {
-    /// Probability the student knows the standard before any answer.
-    pub prior: f64,
-    /// Probability of learning the standard at each answer.
-    pub learn: f64,
-    /// Probability of answering wrong while knowing the standard.
-    pub slip: f64,
-    /// Probability of answering right without knowing the standard.
-    pub guess: f64,
-}
+use super::schema::{AttendanceBandsRaw, IndicatorSettingsRaw};
 
 /// Window sizes of the indicators whose window is not in their name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,7 +84,7 @@ impl AttendanceBands {
 }
 
 /// A probability in 0..=1, else a diagnostic.
-fn probability(report: &mut Report<'_>, value: &Spanned<f64>, key: &str) -> Option<f64> {
+pub(crate) fn probability(report: &mut Report<'_>, value: &Spanned<f64>, key: &str) -> Option<f64> {
     let p = *value.get_ref();
     if (0.0..=1.0).contains(&p) {
         Some(p)
@@ -105,34 +92,6 @@ fn probability(report: &mut Report<'_>, value: &Spanned<f64>, key: &str) -> Opti
         report.at(value.span(), format!("{key} = {p}: expected a probability from 0 to 1"));
         None
     }
-}
-
-pub(crate) fn bkt(report: &mut Report<'_>, raw: &Spanned<BktRaw>) -> Option<BktParams> {
-    let span = raw.span();
-    let r = raw.get_ref();
-    let mut field = |value: &Option<Spanned<f64>>, key: &str, what: &str| {
-        let v = report.required(value, &span, "[bkt]", key, what)?;
-        probability(report, v, &format!("bkt.{key}"))
-    };
-    let prior = field(&r.prior, "prior", "probability the student knows the standard before any answer");
-    let learn = field(&r.learn, "learn", "probability of learning the standard at each answer");
-    let slip = field(&r.slip, "slip", "probability of a wrong answer despite knowing");
-    let guess = field(&r.guess, "guess", "probability of a right answer without knowing");
-    if let (Some(slip), Some(guess)) = (slip, guess) {
-        if guess + slip >= 1.0 {
-            let at = r.guess.as_ref().map_or(span, |g| g.span());
-            report.at(
-                at,
-                format!(
-                    "bkt.guess + bkt.slip = {}: must be below 1, or a right answer would count as evidence of not knowing",
-                    guess + slip
-                ),
-            );
-            return None;
-        }
-    }
-    let (prior, learn, slip, guess) = (prior?, learn?, slip?, guess?);
-    Some(BktParams { prior, learn, slip, guess })
 }
 
 pub(crate) fn indicator_settings(

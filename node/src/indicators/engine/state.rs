@@ -11,7 +11,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use lantern_policies::rules::BktParams;
+use lantern_policies::rules::{BktModel, BktParams};
 use rusqlite::Connection;
 
 use super::live_sessions::LiveSessions;
@@ -147,7 +147,7 @@ impl ItemBank {
 /// The engine's state between flushes.
 #[derive(Debug)]
 pub(super) struct State {
-    bkt: BktParams,
+    bkt: BktModel,
     bank: ItemBank,
     mastery: HashMap<(String, String), MasteryEntry>,
     answers: HashMap<String, (i64, i64)>,
@@ -177,7 +177,7 @@ pub(super) struct Writes {
 }
 
 impl State {
-    pub(super) fn new(bkt: BktParams) -> State {
+    pub(super) fn new(bkt: BktModel) -> State {
         State {
             bkt,
             bank: ItemBank::default(),
@@ -303,7 +303,7 @@ impl State {
         seq: i64,
         correct: bool,
     ) -> Result<Mastery, IndicatorError> {
-        let bkt = self.bkt;
+        let bkt = *self.bkt.for_standard(standard);
         let entry = match self.mastery.entry((student.to_owned(), standard.to_owned())) {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => v.insert(load_entry(c, &bkt, student, standard)?),
