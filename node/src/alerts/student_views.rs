@@ -255,7 +255,7 @@ mod tests {
         let f = fixture();
         seed_answers(&f.store);
         // The answers were written straight into the tables: derive the indicators from them.
-        f.store.write_blocking(|c| crate::indicators::rebuild(c, &policy().bkt, false)).unwrap();
+        f.store.write_blocking(|c| crate::indicators::rebuild(c, &policy().bkt_model(), false)).unwrap();
         f.store.write_blocking(|c| evaluate_student(c, &policy(), S1, &tier2_facts(), t0())).unwrap();
         f
     }
