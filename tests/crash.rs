@@ -267,6 +267,14 @@ async fn indicators_survive_kill_9_exactly_once() {
     store.write(move |c| lantern_node::indicators::rebuild(c, &bkt, false)).await.unwrap();
     let rebuilt = store.read_blocking(lantern_node::store::indicators::reads::dump_derived).unwrap();
     assert!(incremental.len() > 1_000, "{} derived rows", incremental.len());
+    let tables = |rows: &[String]| {
+        let mut m = std::collections::BTreeMap::<String, usize>::new();
+        for r in rows {
+            *m.entry(r.split(':').next().unwrap().to_string()).or_default() += 1;
+        }
+        m
+    };
+    assert_eq!(tables(&incremental), tables(&rebuilt), "rows per derived table");
     let differing = incremental.iter().zip(&rebuilt).filter(|(a, b)| a != b).count();
     assert_eq!(incremental.len(), rebuilt.len(), "derived row counts differ");
     assert_eq!(differing, 0, "derived rows differ from a rebuild: first {:?}", {

@@ -31,7 +31,8 @@ pub struct LearningEvent {
 
 /// Receives learning events as they are stored. `in_transaction` runs inside the writer's
 /// transaction (an error rolls the whole batch back: nothing is acknowledged); `after_commit` runs
-/// once the batch is durable (e.g. to push to live dashboards) and must not block.
+/// once the batch is durable, on the writer thread in commit (= seq) order, before the data
+/// source hears back — it must be quick and must not block (hand the events to another thread).
 pub trait EventSink: Send + Sync + 'static {
     /// Updates derived state in the same transaction as the events; returns what changed, for
     /// `after_commit`.

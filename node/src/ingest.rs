@@ -110,13 +110,20 @@ impl IngestState {
     ) -> Result<Stored, IngestError> {
         let state = self.clone();
         let job_sink = sink.clone();
-        let (stored, changes) =
-            store.write(move |c| state.write_batch(c, batch, source_id, &authority, now, job_sink.as_deref())).await?;
-        if let Some(sink) = sink {
-            if !stored.events.is_empty() || !changes.is_empty() {
-                sink.after_commit(&stored.events, changes);
+        // The sink hears about committed events on the writer thread, in commit (= seq) order.
+        let committed = move |(stored, changes): &mut (Stored, Vec<Value>)| {
+            if let Some(sink) = sink {
+                if !stored.events.is_empty() || !changes.is_empty() {
+                    sink.after_commit(&stored.events, std::mem::take(changes));
+                }
             }
-        }
+        };
+        let (stored, _) = store
+            .write_then(
+                move |c| state.write_batch(c, batch, source_id, &authority, now, job_sink.as_deref()),
+                committed,
+            )
+            .await?;
         Ok(stored)
     }
 

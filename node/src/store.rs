@@ -160,6 +160,19 @@ impl Store {
         self.inner.writer.submit(f).await
     }
 
+    /// `write`, with `committed` run on the writer thread as soon as the transaction commits and
+    /// before the caller hears back. Hooks of successive writes run in commit order (what a
+    /// consumer of committed data needs); they must be quick and must not block.
+    pub async fn write_then<T, E, F, H>(&self, f: F, committed: H) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        H: FnOnce(&mut T) + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.inner.writer.submit_with_hook(f, committed).await
+    }
+
     /// `write` for synchronous callers (CLI commands); never call it on an async executor thread.
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where

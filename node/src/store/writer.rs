@@ -65,13 +65,28 @@ impl WriterHandle {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        Self::job_with_hook(f, |_: &mut T| {})
+    }
+
+    /// A job whose `committed` hook runs on the writer thread right after its transaction
+    /// commits, before its caller hears back: hooks run in commit order.
+    fn job_with_hook<T, E, F, H>(f: F, committed: H) -> (Job, oneshot::Receiver<Result<T, E>>)
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        H: FnOnce(&mut T) + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let (done_tx, done_rx) = oneshot::channel();
         let job: Job = Box::new(move |conn: &Connection| {
             let result = f(conn);
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit: Result<(), StoreError>| {
                 let outcome = match (result, commit) {
-                    (Ok(v), Ok(())) => Ok(v),
+                    (Ok(mut v), Ok(())) => {
+                        committed(&mut v);
+                        Ok(v)
+                    }
                     (Err(e), _) => Err(e),
                     (Ok(_), Err(e)) => Err(E::from(e)),
                 };
@@ -90,6 +105,18 @@ impl WriterHandle {
         E: From<StoreError> + Send + 'static,
     {
         let (job, done) = Self::job(f);
+        self.tx.send(Msg::Job(job)).await.map_err(|_| E::from(StoreError::Closed))?;
+        done.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    pub(super) async fn submit_with_hook<T, E, F, H>(&self, f: F, committed: H) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        H: FnOnce(&mut T) + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (job, done) = Self::job_with_hook(f, committed);
         self.tx.send(Msg::Job(job)).await.map_err(|_| E::from(StoreError::Closed))?;
         done.await.map_err(|_| E::from(StoreError::Closed))?
     }
