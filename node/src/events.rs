@@ -38,5 +38,5 @@ pub trait EventSink: Send + Sync + 'static {
     /// `after_commit`.
     fn in_transaction(&self, c: &Connection, events: &[LearningEvent]) -> Result<Vec<serde_json::Value>, StoreError>;
     /// Publishes what changed.
-    fn after_commit(&self, events: &[LearningEvent], changes: Vec<serde_json::Value>);
+    fn after_commit(&self, events: Vec<LearningEvent>, changes: Vec<serde_json::Value>);
 }

@@ -50,6 +50,7 @@ pub struct Stored {
     pub ids: Vec<Uuid>,
     /// How many were new (the rest were identical resends).
     pub new: usize,
+    /// The learning events stored (handed over, and so empty here, when there is an event sink).
     pub events: Vec<LearningEvent>,
 }
 
@@ -114,7 +115,7 @@ impl IngestState {
         let committed = move |(stored, changes): &mut (Stored, Vec<Value>)| {
             if let Some(sink) = sink {
                 if !stored.events.is_empty() || !changes.is_empty() {
-                    sink.after_commit(&stored.events, std::mem::take(changes));
+                    sink.after_commit(std::mem::take(&mut stored.events), std::mem::take(changes));
                 }
             }
         };

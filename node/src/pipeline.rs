@@ -21,7 +21,7 @@ impl EventSink for Pipeline {
         Ok(Vec::new())
     }
 
-    fn after_commit(&self, events: &[LearningEvent], _changes: Vec<serde_json::Value>) {
+    fn after_commit(&self, events: Vec<LearningEvent>, _changes: Vec<serde_json::Value>) {
         self.indicators.submit(events);
     }
 }

@@ -251,7 +251,7 @@ impl EventSink for CountingSink {
         Ok(vec![json!({"counted": events.len()})])
     }
 
-    fn after_commit(&self, events: &[LearningEvent], changes: Vec<Value>) {
+    fn after_commit(&self, events: Vec<LearningEvent>, changes: Vec<Value>) {
         self.published.lock().unwrap().push((events.len(), changes));
     }
 }

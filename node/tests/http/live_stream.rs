@@ -50,7 +50,7 @@ pub async fn feed(n: &TestNode, events: Vec<LearningEvent>) {
         })
         .await
         .unwrap();
-    sink.after_commit(&events, changes);
+    sink.after_commit(events, changes);
     // The indicator engine applies committed events on its own thread; wait until it has.
     assert!(n.node.state.indicators.settled(Duration::from_secs(5)).await, "the indicator engine caught up");
 }

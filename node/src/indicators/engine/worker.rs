@@ -68,10 +68,10 @@ impl IndicatorWorker {
     }
 
     /// Hands over events that just committed. Never blocks.
-    pub fn submit(&self, events: &[LearningEvent]) {
+    pub fn submit(&self, events: Vec<LearningEvent>) {
         let Some(max) = events.iter().map(|e| e.seq).max() else { return };
         self.shared.handed.fetch_max(max, Ordering::SeqCst);
-        if self.tx.try_send(Msg::Events(events.to_vec())).is_err() {
+        if self.tx.try_send(Msg::Events(events)).is_err() {
             self.shared.behind.store(true, Ordering::SeqCst);
         }
     }
