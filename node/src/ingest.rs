@@ -157,6 +157,7 @@ impl IngestState {
         let mut unmatched: HashMap<(&'static str, String), i64> = HashMap::new();
         let mut new = 0;
         let seen_at = crate::auth::ts(now);
+        let authority = crate::xapi::Authority::new(authority);
         for mut p in batch {
             let at = std::mem::take(&mut p.at);
             let id_text = p.id.to_string();
@@ -166,7 +167,7 @@ impl IngestState {
             }
             let stored = self.next_stored(c, now)?;
             let timestamp_added = p.statement.timestamp().is_none();
-            p.statement.finalize(p.id, stored, authority.clone());
+            p.statement.finalize_with(p.id, stored, &authority);
             let timestamp = crate::auth::ts(p.statement.timestamp().unwrap_or(stored));
             let voided = p.voids.is_none() && sql::is_void_target(c, &id_text)?;
             let row = NewStatement {

@@ -48,7 +48,9 @@ pub use error::XapiError;
 pub use learning::{learning_fields, LearningFields, VerbKind};
 pub use query::{parse_query, Format, ListQuery, StatementQuery};
 pub use result::ResultFacts;
-pub use statement::{ObjectKind, Statement, StatementCore, StatementObject, DEFAULT_STATEMENT_VERSION, VOIDED_VERB};
+pub use statement::{
+    Authority, ObjectKind, Statement, StatementCore, StatementObject, DEFAULT_STATEMENT_VERSION, VOIDED_VERB,
+};
 pub use statement_format::{format_statement, parse_accept_language};
 
 use json::Json;

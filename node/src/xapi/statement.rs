@@ -229,6 +229,11 @@ impl Statement {
     /// `timestamp` = `stored` if absent. `authority` is the Agent (or 3-legged OAuth Group) of the
     /// credentials the statement arrived with; it is stored as given.
     pub fn finalize(&mut self, id: Uuid, stored: DateTime<Utc>, authority: Value) {
+        self.finalize_with(id, stored, &Authority::new(&authority));
+    }
+
+    /// [`Statement::finalize`] with the authority prepared once for a whole batch.
+    pub fn finalize_with(&mut self, id: Uuid, stored: DateTime<Utc>, authority: &Authority) {
         if self.sent_lrs_properties {
             let mut value = self.to_json();
             if let Value::Object(map) = &mut value {
@@ -237,7 +242,7 @@ impl Statement {
             }
             self.text = value.to_string();
         }
-        self.authority = validate_actor(&Json::from_value(&authority), &Path::Root("authority")).ok();
+        self.authority = authority.actor.clone();
         let stored_text = format_timestamp(&stored);
         let mut added = String::with_capacity(200);
         if self.id.is_none() {
@@ -248,7 +253,7 @@ impl Statement {
             self.core.timestamp = Some(stored);
             added.push_str(&format!(",\"timestamp\":\"{stored_text}\""));
         }
-        added.push_str(&format!(",\"stored\":\"{stored_text}\",\"authority\":{authority}"));
+        added.push_str(&format!(",\"stored\":\"{stored_text}\",\"authority\":{}", authority.text));
         if !self.sent_version {
             added.push_str(&format!(",\"version\":\"{DEFAULT_STATEMENT_VERSION}\""));
         }
@@ -258,5 +263,21 @@ impl Statement {
         self.text.truncate(end);
         self.text.push_str(&added);
         self.text.push('}');
+    }
+}
+
+/// The `authority` a statement is stored with, validated and rendered once per request.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    text: String,
+    actor: Option<Actor>,
+}
+
+impl Authority {
+    pub fn new(value: &Value) -> Authority {
+        Authority {
+            text: value.to_string(),
+            actor: validate_actor(&Json::from_value(value), &Path::Root("authority")).ok(),
+        }
     }
 }
