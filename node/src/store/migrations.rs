@@ -20,6 +20,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "indicators", sql: include_str!("migrations/0004_indicators.sql") },
     Migration { version: 5, name: "alerts", sql: include_str!("migrations/0005_alerts.sql") },
     Migration { version: 6, name: "releases", sql: include_str!("migrations/0006_releases.sql") },
+    Migration { version: 7, name: "summary_mail", sql: include_str!("migrations/0007_summary_mail.sql") },
+    Migration { version: 8, name: "statement_related", sql: include_str!("migrations/0008_statement_related.sql") },
 ];
 
 /// The version a fully migrated database has.
