@@ -101,17 +101,18 @@ pub fn prepare(
 }
 
 /// The side rows of a statement: its related identifiers as an interned set, and its StatementRef
-/// target. `sets` holds the sets of the request so far: statements sharing a set share one value,
-/// and only the first of them registers it.
-pub(super) fn related_rows(statement: &Statement, sets: &mut HashMap<i64, Arc<RelatedSet>>) -> NewRelated {
-    let ids = related_ids(statement).into_iter().map(|(kind, id)| (kind.as_str(), id)).collect();
-    let (set, register) = match RelatedSet::new(ids) {
-        None => (None, false),
-        Some(set) => match sets.get(&set.id) {
-            Some(shared) if **shared == set => (Some(shared.clone()), false),
-            _ => {
+/// target. `sets` holds the sets of the request so far, by their identifiers: statements sharing a
+/// set share one value (computed once), and only the first of them registers it.
+pub(super) fn related_rows(statement: &Statement, sets: &mut RequestSets) -> NewRelated {
+    let ids: Vec<(&'static str, String)> =
+        related_ids(statement).into_iter().map(|(kind, id)| (kind.as_str(), id)).collect();
+    let (set, register) = match sets.get(&ids) {
+        Some(shared) => (Some(shared.clone()), false),
+        None => match RelatedSet::new(ids.clone()) {
+            None => (None, false),
+            Some(set) => {
                 let set = Arc::new(set);
-                sets.insert(set.id, set.clone());
+                sets.insert(ids, set.clone());
                 (Some(set), true)
             }
         },
@@ -122,6 +123,9 @@ pub(super) fn related_rows(statement: &Statement, sets: &mut HashMap<i64, Arc<Re
     };
     NewRelated { set, register, target }
 }
+
+/// The related sets a request (or backfill chunk) has used so far, by their sorted identifiers.
+pub(super) type RequestSets = HashMap<Vec<(&'static str, String)>, Arc<RelatedSet>>;
 
 fn prepare_one(
     statement: Statement,

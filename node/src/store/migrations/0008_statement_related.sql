@@ -22,16 +22,18 @@ CREATE TABLE related_set_id (
     set_id  INTEGER NOT NULL REFERENCES related_set(id),
     PRIMARY KEY (kind, value, set_id)
 ) WITHOUT ROWID;
--- The set of each statement that has one (no row: nothing beyond its own columns).
+-- The set of each statement that has one (no row: nothing beyond its own columns). No foreign
+-- key to statement: the check would cost every insert a lookup of the row just written; whatever
+-- deletes statements (retention purge) deletes these rows by seq too.
 CREATE TABLE statement_related (
-    seq     INTEGER PRIMARY KEY REFERENCES statement(seq),
+    seq     INTEGER PRIMARY KEY,  -- statement.seq
     set_id  INTEGER NOT NULL REFERENCES related_set(id)
 );
 -- Statements whose object is a StatementRef (voiding statements included): a filter also
 -- matches a statement whose target (recursively) matches it (Part 3 §2.1.3, "Filter Conditions
 -- for StatementRefs"). The target need not be stored (yet).
 CREATE TABLE statement_target (
-    seq     INTEGER PRIMARY KEY REFERENCES statement(seq),
+    seq     INTEGER PRIMARY KEY,  -- statement.seq (no foreign key, as above)
     target  TEXT NOT NULL         -- the id of the statement referred to
 );
 -- Statements stored before this migration get their rows at the next start of the node
