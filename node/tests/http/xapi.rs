@@ -268,6 +268,11 @@ async fn about_needs_no_version_header() {
     let r = l.n.client.get(l.n.url("/xapi/about")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-experience-api-version"], VERSION);
+    // The security headers (shared with the aggregator; the node's live pages run inline scripts).
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], json!([VERSION]));
 }
