@@ -25,6 +25,7 @@ pub use attendance::{apply_attendance, read_attendance, AttendanceBatch, Attenda
 pub use error::{ImportError, Problem, MAX_PROBLEMS};
 pub use items::{apply_items, read_items, ItemBatch, ItemRow};
 pub use one_file::OneFileBatch;
+pub(crate) use oneroster::bulk_files;
 pub use oneroster::{apply_oneroster, export_oneroster, read_oneroster, OneRosterBatch, OneRosterVersion};
 pub use outcomes::{apply_outcomes, read_outcomes, OutcomeBatch, OutcomeRow};
 pub use progress::{Progress, ProgressUpdate};
