@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
-use lantern_policies::config_file::{load_config, ConfigError};
+use lantern_policies::config_file::{check_minimum, load_config, ConfigError};
 use lantern_policies::envelope::NodeId;
 use lantern_policies::keys;
 use lantern_policies::release_policy::ReleasePolicy;
@@ -119,9 +119,7 @@ impl AggregatorConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.max_release_bytes < 1024 {
-            return Err(format!("max_release_bytes: {} is below the minimum 1024", self.max_release_bytes));
-        }
+        check_minimum("max_release_bytes", self.max_release_bytes, 1024)?;
         let mut seen = std::collections::HashSet::new();
         for (i, n) in self.nodes.iter().enumerate() {
             n.id.parse::<NodeId>().map_err(|e| format!("nodes[{i}].id: {e}"))?;

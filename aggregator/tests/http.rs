@@ -295,4 +295,9 @@ async fn oversized_bodies_get_413_in_the_json_shape() {
     assert_error(&h.get("/api/v1/nope", None).await, 404, "not_found");
     let resp = h.client.get(format!("{}/api/v1/releases", h.agg.url())).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 405);
+    // Every response, errors included, carries the security headers; the dashboard runs no inline script.
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"), "{csp}");
 }

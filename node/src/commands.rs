@@ -48,6 +48,7 @@ pub async fn start(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<(Running
     let cfg = config.clone();
     let (store, bootstrap) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
         let store = open_store(&cfg)?;
+        crate::ingest::backfill_related(&store)?; // statements stored before migration 0009
         let pw = auth::bootstrap_admin(&store, clock_now())?;
         Ok((store, pw))
     })

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 // The loader is shared with the aggregator and lives in lantern-policies.
+use lantern_policies::config_file::{check_http_url, check_minimum};
 pub use lantern_policies::config_file::{lantern_env, load_config, ConfigError};
 
 /// Where the node reads its configuration when no `--config` is given.
@@ -249,14 +250,10 @@ impl NodeConfig {
         if self.auth.max_failures_per_account == 0 || self.auth.max_failures_per_address == 0 {
             return Err("auth.max_failures_per_*: must be at least 1".into());
         }
-        if self.xapi.max_body_bytes < 1024 {
-            return Err(format!("xapi.max_body_bytes: {} is below the minimum 1024", self.xapi.max_body_bytes));
-        }
+        check_minimum("xapi.max_body_bytes", self.xapi.max_body_bytes, 1024)?;
         let r = &self.release;
         if let Some(u) = &r.aggregator_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!("release.aggregator_url: {u:?} must start with http:// or https://"));
-            }
+            check_http_url("release.aggregator_url", u)?;
         }
         if r.enabled && (r.aggregator_url.is_none() || r.aggregator_recipient_file.is_none()) {
             return Err("release.enabled: needs release.aggregator_url and release.aggregator_recipient_file".into());
@@ -268,9 +265,7 @@ impl NodeConfig {
             return Err("release.check_interval_seconds and release.retry_max_seconds: must be at least 1".into());
         }
         if let Some(u) = &self.public_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!("public_url: {u:?} must start with http:// or https://"));
-            }
+            check_http_url("public_url", u)?;
         }
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;

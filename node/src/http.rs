@@ -83,18 +83,13 @@ impl AppState {
     }
 }
 
-/// Security headers on every response.
+/// The node's pages run their own inline scripts (live views).
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
+/// Security headers on every response (shared with the aggregator).
 async fn security_headers(mut resp: Response) -> Response {
-    use axum::http::{header, HeaderValue};
-    let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
-    );
+    lantern_policies::server_headers::add_security_headers(resp.headers_mut(), CONTENT_SECURITY_POLICY);
     resp
 }
 

@@ -9,6 +9,7 @@ mod csv_file;
 mod error;
 mod fields;
 mod items;
+mod one_file;
 mod oneroster;
 mod outcomes;
 mod progress;
@@ -20,11 +21,13 @@ use rusqlite::Connection;
 
 use crate::store::roster;
 
-pub use attendance::{apply_attendance, read_attendance, AttendanceBatch};
+pub use attendance::{apply_attendance, read_attendance, AttendanceBatch, AttendanceRow};
 pub use error::{ImportError, Problem, MAX_PROBLEMS};
-pub use items::{apply_items, read_items, ItemBatch};
+pub use items::{apply_items, read_items, ItemBatch, ItemRow};
+pub use one_file::OneFileBatch;
+pub(crate) use oneroster::bulk_files;
 pub use oneroster::{apply_oneroster, export_oneroster, read_oneroster, OneRosterBatch, OneRosterVersion};
-pub use outcomes::{apply_outcomes, read_outcomes, OutcomeBatch};
+pub use outcomes::{apply_outcomes, read_outcomes, OutcomeBatch, OutcomeRow};
 pub use progress::{Progress, ProgressUpdate};
 pub use report::{DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
 
@@ -64,41 +67,6 @@ pub fn list_imports(conn: &Connection) -> Result<Vec<ImportReport>, ImportError>
         .collect()
 }
 
-/// What a one-file import (items, attendance, outcomes) did, for `record_single_file`.
-struct SingleFileImport<'a> {
-    kind: ImportKind,
-    format: &'static str,
-    source: &'a str,
-    counts: FileCounts,
-    dropped_columns: &'a [DroppedColumn],
-    read_started: std::time::Instant,
-    apply_started: std::time::Instant,
-    progress: Option<&'a Progress>,
-}
-
-/// Times a one-file import, records its report in `import_run` and closes the progress display.
-fn record_single_file(
-    conn: &Connection,
-    now: chrono::DateTime<chrono::Utc>,
-    r: SingleFileImport<'_>,
-) -> Result<ImportReport, ImportError> {
-    let (started_at, finished_at) = report::timing(r.read_started, r.apply_started, now);
-    let report = ImportReport {
-        id: None,
-        kind: r.kind,
-        source: r.source.to_owned(),
-        format: r.format.into(),
-        started_at,
-        finished_at,
-        files: vec![r.counts],
-        dropped_columns: r.dropped_columns.to_vec(),
-        warnings: Vec::new(),
-    };
-    let report = store_report(conn, report)?;
-    progress::finish(r.progress);
-    Ok(report)
-}
-
 /// Records a finished import in `import_run` and returns the report with its id.
 fn store_report(conn: &Connection, mut report: ImportReport) -> Result<ImportReport, ImportError> {
     let json =
@@ -114,11 +82,4 @@ fn store_report(conn: &Connection, mut report: ImportReport) -> Result<ImportRep
     .map_err(error::database("recording the import"))?;
     report.id = Some(id);
     Ok(report)
-}
-
-/// Reads one CSV file of the simple formats (items, attendance, outcomes).
-fn read_single_file(path: &std::path::Path) -> Result<(String, Vec<u8>), ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
-    Ok((name, bytes))
 }

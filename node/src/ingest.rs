@@ -9,6 +9,7 @@
 //! a batch is atomic (one refused statement leaves nothing behind); `learning_event` holds only
 //! pseudonymous keys.
 
+mod backfill;
 mod prepare;
 pub mod retrieve;
 mod roster_index;
@@ -26,8 +27,9 @@ use crate::events::{EventSink, LearningEvent};
 use crate::store::statements::{self as sql, NewStatement};
 use crate::store::{Store, StoreError};
 use crate::xapi::{same_content, XapiError};
+pub use backfill::backfill_related;
 pub use prepare::{prepare, Prepared};
-pub use roster_index::{unmatched_actor_value, ActorMatch, RosterIndex};
+pub use roster_index::{mbox_sha1sum, unmatched_actor_value, ActorMatch, RosterIndex};
 
 /// Why a batch was refused. Nothing of the batch was stored.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +190,7 @@ impl IngestState {
                 continue;
             };
             new += 1;
+            sql::insert_related(c, seq, &p.related)?;
             for (kind, value) in p.unmatched.drain(..) {
                 *unmatched.entry((kind, value)).or_default() += 1;
             }

@@ -15,6 +15,7 @@ pub mod roster;
 pub mod scope;
 pub mod sources;
 pub mod statements;
+pub mod test_school;
 mod writer;
 
 use std::path::{Path, PathBuf};

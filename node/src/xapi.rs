@@ -6,7 +6,8 @@
 //! Map: [`parse_statements`] → [`Statement`] (validated, normalised JSON text + typed facts) →
 //! [`Statement::finalize`] when storing; [`same_content`] for the "same id, different content"
 //! rule (409); [`parse_query`] → [`StatementQuery`]; [`format_statement`] for
-//! `format=ids|canonical`; [`MoreCursor`] for `more`; [`learning_fields`] for the ingest path.
+//! `format=ids|canonical`; [`MoreCursor`] for `more`; [`learning_fields`] and [`related_ids`] for the
+//! ingest path.
 //!
 //! Invariants: a [`Statement`]'s text is valid JSON that passes [`parse_statements`] again, with
 //! the same facts; every error is a 400 unless it says otherwise, and names the JSON path (or the
@@ -28,6 +29,7 @@ mod language_tag;
 mod learning;
 mod path;
 mod query;
+mod related;
 mod result;
 mod statement;
 mod statement_format;
@@ -47,6 +49,7 @@ pub use cursor::MoreCursor;
 pub use error::XapiError;
 pub use learning::{learning_fields, LearningFields, VerbKind};
 pub use query::{parse_query, Format, ListQuery, StatementQuery};
+pub use related::{related_ids, RelatedKind};
 pub use result::ResultFacts;
 pub use statement::{
     Authority, ObjectKind, Statement, StatementCore, StatementObject, DEFAULT_STATEMENT_VERSION, VOIDED_VERB,

@@ -93,6 +93,23 @@ fn set_path(table: &mut toml::Table, key_path: &[&str], value: toml::Value) {
     cur.insert(last.to_string(), value);
 }
 
+/// A size key's lower bound, for the `validate` step: `key: N is below the minimum M`.
+pub fn check_minimum(key: &str, value: usize, minimum: usize) -> Result<(), String> {
+    if value < minimum {
+        return Err(format!("{key}: {value} is below the minimum {minimum}"));
+    }
+    Ok(())
+}
+
+/// A URL key that must be http(s), for the `validate` step: `key: "…" must start with http:// or
+/// https://`.
+pub fn check_http_url(key: &str, url: &str) -> Result<(), String> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("{key}: {url:?} must start with http:// or https://"));
+    }
+    Ok(())
+}
+
 /// The process environment's `LANTERN_*` variables.
 pub fn lantern_env() -> Vec<(String, String)> {
     std::env::vars().filter(|(k, _)| k.starts_with("LANTERN_")).collect()
@@ -120,6 +137,17 @@ mod tests {
 
     fn no_zero(s: &Small) -> Result<(), String> {
         (s.port != 0).then_some(()).ok_or_else(|| "port: must not be 0".to_string())
+    }
+
+    #[test]
+    fn shared_checks_name_the_key() {
+        assert_eq!(check_minimum("max_bytes", 1024, 1024), Ok(()));
+        assert_eq!(check_minimum("max_bytes", 10, 1024), Err("max_bytes: 10 is below the minimum 1024".into()));
+        assert_eq!(check_http_url("url", "https://x.example"), Ok(()));
+        assert_eq!(
+            check_http_url("url", "ftp://x"),
+            Err("url: \"ftp://x\" must start with http:// or https://".into())
+        );
     }
 
     #[test]

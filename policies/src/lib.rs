@@ -12,5 +12,6 @@ pub mod policy_file;
 pub mod release_policy;
 pub mod retention;
 pub mod rules;
+pub mod server_headers;
 
 pub use policy_file::{Diagnostic, PolicyHash, PolicySource};

@@ -2,18 +2,18 @@
 //! misconception each signals. Rows add items or replace the stored item with the same id;
 //! items missing from the file stay (past answers refer to them).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::csv_file::{optional, read_table, required, ColumnSpec, Reported, RowRef};
+use super::csv_file::{optional, required, ColumnSpec, Reported, RowRef};
 use super::error::{database, ImportError, Problems};
-use super::progress::{Progress, Ticker};
-use super::report::{DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
-use super::{fields, read_single_file, ImportOptions};
+use super::one_file::{apply_one_file, read_one_file, upsert_if_changed, OneFileBatch, OneFileFormat, OneFileKind};
+use super::report::{ImportKind, ImportReport};
+use super::{fields, ImportOptions};
 use crate::store::roster::{self, records::Item};
 
 const COLUMNS: [ColumnSpec; 7] = [
@@ -27,61 +27,29 @@ const COLUMNS: [ColumnSpec; 7] = [
 ];
 
 /// items.csv, read and checked.
+pub type ItemBatch = OneFileBatch<ItemRow>;
+
+/// One item of items.csv.
 #[derive(Debug)]
-pub struct ItemBatch {
-    source: String,
-    file: String,
-    rows: Vec<ItemRow>,
-    dropped_columns: Vec<DroppedColumn>,
-    read_started: Instant,
-    progress: Option<Progress>,
-}
-
-impl ItemBatch {
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-}
-
-#[derive(Debug)]
-struct ItemRow {
+pub struct ItemRow {
     item_id: String,
     item: Item,
 }
 
+/// One row per item id.
+const FORMAT: OneFileFormat<ItemRow, String> = OneFileFormat {
+    name: "items.csv",
+    columns: &COLUMNS,
+    parse: read_item,
+    key: |row| row.item_id.clone(),
+    repeated: |row, item, first| {
+        row.problem("item_id", format!("duplicate item \"{}\" (first on line {first})", item.item_id))
+    },
+};
+
 /// Reads and checks items.csv (format: docs/DATA.md).
 pub fn read_items(path: &Path, opts: &ImportOptions) -> Result<ItemBatch, ImportError> {
-    let read_started = Instant::now();
-    let source = path.display().to_string();
-    let (file, bytes) = read_single_file(path)?;
-    let mut problems = Problems::default();
-    let extra = "not part of the items.csv format; ignored";
-    let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
-        return Err(problems.reject(&source));
-    };
-    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
-    let mut first_lines: HashMap<String, u64> = HashMap::new();
-    let mut rows = Vec::with_capacity(table.row_count());
-    for row in table.rows() {
-        ticker.tick();
-        let Ok(item_row) = read_item(row, &mut problems) else {
-            continue;
-        };
-        if let Some(first) = first_lines.get(&item_row.item_id) {
-            problems.push(
-                row.problem("item_id", format!("duplicate item \"{}\" (first on line {first})", item_row.item_id)),
-            );
-            continue;
-        }
-        first_lines.insert(item_row.item_id.clone(), row.line());
-        rows.push(item_row);
-    }
-    problems.into_result(&source)?;
-    Ok(ItemBatch { source, file, rows, dropped_columns: table.dropped, read_started, progress: opts.progress.clone() })
+    read_one_file(path, opts, &FORMAT)
 }
 
 fn read_item(row: RowRef<'_>, problems: &mut Problems) -> Result<ItemRow, Reported> {
@@ -190,35 +158,12 @@ fn distractors(text: &str, correct: Option<&str>) -> Result<Vec<(String, String)
 /// Writes the items inside the caller's transaction and records the report.
 pub fn apply_items(conn: &Connection, batch: &ItemBatch, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let apply_started = Instant::now();
-    let mut counts = FileCounts::new(&batch.file, FileMode::Upsert, batch.rows.len());
-    let mut ticker = Ticker::start(batch.progress.as_ref(), format!("writing {}", batch.file), batch.rows.len());
-    for row in &batch.rows {
-        ticker.tick();
+    let kind = OneFileKind { kind: ImportKind::Items, format: "Lantern items CSV" };
+    apply_one_file(conn, batch, kind, apply_started, now, |row| {
         let stored = roster::load_item(conn, &row.item_id).map_err(database("reading an item"))?;
-        match stored {
-            Some(stored) if stored == row.item => {
-                counts.unchanged += 1;
-                continue;
-            }
-            Some(_) => counts.updated += 1,
-            None => counts.added += 1,
-        }
-        roster::upsert_item(conn, &row.item_id, &row.item).map_err(database("writing an item"))?;
-    }
-    super::record_single_file(
-        conn,
-        now,
-        super::SingleFileImport {
-            kind: ImportKind::Items,
-            format: "Lantern items CSV",
-            source: &batch.source,
-            counts,
-            dropped_columns: &batch.dropped_columns,
-            read_started: batch.read_started,
-            apply_started,
-            progress: batch.progress.as_ref(),
-        },
-    )
+        let upsert = || roster::upsert_item(conn, &row.item_id, &row.item).map_err(database("writing an item"));
+        upsert_if_changed(stored, &row.item, upsert).map(Some)
+    })
 }
 
 #[cfg(test)]

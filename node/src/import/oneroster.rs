@@ -6,6 +6,7 @@
 //! stored roster for dangling references, and records the report.
 
 mod apply;
+pub(crate) mod bulk_files;
 mod demographics;
 mod export;
 mod manifest;

@@ -2,18 +2,19 @@
 //! rules and bias audits are judged. A row replaces the stored result for the same
 //! (student, assessment, date).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 
-use super::csv_file::{read_table, required, ColumnSpec, Reported, RowRef};
+use super::csv_file::{required, ColumnSpec, Reported, RowRef};
 use super::error::{database, ImportError, Problem, Problems};
-use super::progress::{Progress, Ticker};
-use super::report::{DroppedColumn, FileCounts, FileMode, ImportKind, ImportReport};
-use super::{fields, read_single_file, ImportOptions};
+use super::one_file::{
+    apply_one_file, check_student, read_one_file, upsert_if_changed, OneFileBatch, OneFileFormat, OneFileKind,
+};
+use super::report::{ImportKind, ImportReport};
+use super::{fields, ImportOptions};
 use crate::store::roster::{
     self,
     records::{Outcome, ProficiencyLevel},
@@ -28,71 +29,31 @@ const COLUMNS: [ColumnSpec; 5] = [
 ];
 
 /// outcomes.csv, read and checked (students are checked when applied).
+pub type OutcomeBatch = OneFileBatch<OutcomeRow>;
+
+/// One result of outcomes.csv.
 #[derive(Debug)]
-pub struct OutcomeBatch {
-    source: String,
-    file: String,
-    rows: Vec<OutcomeRow>,
-    dropped_columns: Vec<DroppedColumn>,
-    read_started: Instant,
-    progress: Option<Progress>,
-}
-
-impl OutcomeBatch {
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-}
-
-#[derive(Debug)]
-struct OutcomeRow {
+pub struct OutcomeRow {
     line: u64,
     student_sourced_id: String,
     outcome: Outcome,
 }
 
+/// One result per student, assessment and date.
+const FORMAT: OneFileFormat<OutcomeRow, (String, String, NaiveDate)> = OneFileFormat {
+    name: "outcomes.csv",
+    columns: &COLUMNS,
+    parse: read_outcome,
+    key: |row| (row.student_sourced_id.clone(), row.outcome.assessment.clone(), row.outcome.date),
+    repeated: |row, _, first| {
+        let reason = format!("second result for the same student, assessment and date (first on line {first})");
+        Problem::row(row.file(), row.line(), reason)
+    },
+};
+
 /// Reads and checks outcomes.csv (format: docs/DATA.md).
 pub fn read_outcomes(path: &Path, opts: &ImportOptions) -> Result<OutcomeBatch, ImportError> {
-    let read_started = Instant::now();
-    let source = path.display().to_string();
-    let (file, bytes) = read_single_file(path)?;
-    let mut problems = Problems::default();
-    let extra = "not part of the outcomes.csv format; ignored";
-    let Some(table) = read_table(&file, &bytes, &COLUMNS, extra, &mut problems) else {
-        return Err(problems.reject(&source));
-    };
-    let mut ticker = Ticker::start(opts.progress.as_ref(), format!("reading {file}"), table.row_count());
-    let mut first_lines: HashMap<(String, String, NaiveDate), u64> = HashMap::with_capacity(table.row_count());
-    let mut rows = Vec::with_capacity(table.row_count());
-    for row in table.rows() {
-        ticker.tick();
-        let Ok(parsed) = read_outcome(row, &mut problems) else {
-            continue;
-        };
-        let key = (parsed.student_sourced_id.clone(), parsed.outcome.assessment.clone(), parsed.outcome.date);
-        if let Some(first) = first_lines.insert(key, row.line()) {
-            problems.push(Problem::row(
-                &file,
-                row.line(),
-                format!("second result for the same student, assessment and date (first on line {first})"),
-            ));
-            continue;
-        }
-        rows.push(parsed);
-    }
-    problems.into_result(&source)?;
-    Ok(OutcomeBatch {
-        source,
-        file,
-        rows,
-        dropped_columns: table.dropped,
-        read_started,
-        progress: opts.progress.clone(),
-    })
+    read_one_file(path, opts, &FORMAT)
 }
 
 fn read_outcome(row: RowRef<'_>, problems: &mut Problems) -> Result<OutcomeRow, Reported> {
@@ -124,50 +85,19 @@ pub fn apply_outcomes(
     let students = roster::rostered_students(conn).map_err(database("loading students"))?;
     let mut problems = Problems::default();
     for row in &batch.rows {
-        if !students.contains_key(&row.student_sourced_id) {
-            problems.push(Problem::at(
-                &batch.file,
-                row.line,
-                "student_sourced_id",
-                format!("unknown student \"{}\"", row.student_sourced_id),
-            ));
-        }
+        check_student(&students, &batch.file, row.line, &row.student_sourced_id, &mut problems);
     }
     problems.into_result(&batch.source)?;
-
-    let mut counts = FileCounts::new(&batch.file, FileMode::Upsert, batch.rows.len());
-    let mut ticker = Ticker::start(batch.progress.as_ref(), format!("writing {}", batch.file), batch.rows.len());
-    for row in &batch.rows {
-        ticker.tick();
+    let kind = OneFileKind { kind: ImportKind::Outcomes, format: "Lantern outcomes CSV" };
+    apply_one_file(conn, batch, kind, apply_started, now, |row| {
         let Some(pkey) = students.get(&row.student_sourced_id) else {
-            continue; // every student was checked above
+            return Ok(None); // every student was checked above
         };
         let stored = roster::load_outcome(conn, pkey, &row.outcome.assessment, row.outcome.date)
             .map_err(database("reading an outcome"))?;
-        match stored {
-            Some(stored) if stored == row.outcome => {
-                counts.unchanged += 1;
-                continue;
-            }
-            Some(_) => counts.updated += 1,
-            None => counts.added += 1,
-        }
-        roster::upsert_outcome(conn, pkey, &row.outcome).map_err(database("writing an outcome"))?;
-    }
-    super::record_single_file(
-        conn,
-        now,
-        super::SingleFileImport {
-            kind: ImportKind::Outcomes,
-            format: "Lantern outcomes CSV",
-            source: &batch.source,
-            counts,
-            dropped_columns: &batch.dropped_columns,
-            read_started: batch.read_started,
-            apply_started,
-            progress: batch.progress.as_ref(),
-        },
-    )
+        let upsert = || roster::upsert_outcome(conn, pkey, &row.outcome).map_err(database("writing an outcome"));
+        upsert_if_changed(stored, &row.outcome, upsert).map(Some)
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! The request-path half of ingest: each validated statement is given its id, matched to the
-//! roster (student, item, class, quiz) and checked against the classes its data source may report
-//! on, so that the writer job only runs SQL.
+//! roster (student, item, class, quiz), checked against the classes its data source may report
+//! on, and given the side rows of the `related_*` filters, so that the writer job only runs SQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -8,7 +11,8 @@ use super::roster_index::{ActorMatch, RosterIndex};
 use super::IngestError;
 use crate::events::LearningEvent;
 use crate::sources::Source;
-use crate::xapi::{learning_fields, Statement, VerbKind};
+use crate::store::statements::{NewRelated, RelatedSet};
+use crate::xapi::{learning_fields, related_ids, Statement, StatementObject, VerbKind};
 
 /// A statement ready for the writer.
 #[derive(Debug, Clone)]
@@ -28,6 +32,8 @@ pub struct Prepared {
     pub(super) event: Option<EventDraft>,
     /// (kind, value) of what did not match: `actor`, `activity` or `class`.
     pub(super) unmatched: Vec<(&'static str, String)>,
+    /// The related identifiers and StatementRef target, for `sql::insert_related`.
+    pub(super) related: NewRelated,
 }
 
 /// A learning event before its statement has a `seq`.
@@ -76,6 +82,7 @@ pub fn prepare(
     put_id: Option<Uuid>,
 ) -> Result<Vec<Prepared>, IngestError> {
     let mut out = Vec::with_capacity(statements.len());
+    let mut sets = HashMap::new();
     for (index, statement) in statements.into_iter().enumerate() {
         let at = || if array { format!("statement[{index}]") } else { "statement".to_string() };
         let id = match (statement.id(), put_id) {
@@ -87,10 +94,38 @@ pub fn prepare(
             (None, Some(put)) => put,
             (None, None) => Uuid::new_v4(),
         };
-        out.push(prepare_one(statement, id, roster, source, &at)?);
+        let related = related_rows(&statement, &mut sets);
+        out.push(prepare_one(statement, id, roster, source, &at, related)?);
     }
     Ok(out)
 }
+
+/// The side rows of a statement: its related identifiers as an interned set, and its StatementRef
+/// target. `sets` holds the sets of the request so far, by their identifiers: statements sharing a
+/// set share one value (computed once), and only the first of them registers it.
+pub(super) fn related_rows(statement: &Statement, sets: &mut RequestSets) -> NewRelated {
+    let ids: Vec<(&'static str, String)> =
+        related_ids(statement).into_iter().map(|(kind, id)| (kind.as_str(), id)).collect();
+    let (set, register) = match sets.get(&ids) {
+        Some(shared) => (Some(shared.clone()), false),
+        None => match RelatedSet::new(ids.clone()) {
+            None => (None, false),
+            Some(set) => {
+                let set = Arc::new(set);
+                sets.insert(ids, set.clone());
+                (Some(set), true)
+            }
+        },
+    };
+    let target = match statement.object() {
+        StatementObject::StatementRef(id) => Some(id.to_string()),
+        _ => None,
+    };
+    NewRelated { set, register, target }
+}
+
+/// The related sets a request (or backfill chunk) has used so far, by their sorted identifiers.
+pub(super) type RequestSets = HashMap<Vec<(&'static str, String)>, Arc<RelatedSet>>;
 
 fn prepare_one(
     statement: Statement,
@@ -98,6 +133,7 @@ fn prepare_one(
     roster: &RosterIndex,
     source: &Source,
     at: &dyn Fn() -> String,
+    related: NewRelated,
 ) -> Result<Prepared, IngestError> {
     let here = at();
     let fields = learning_fields(&statement);
@@ -160,6 +196,7 @@ fn prepare_one(
         voids_text: voids.map(|v| v.to_string()),
         event,
         unmatched,
+        related,
         statement,
         id,
         at: here,

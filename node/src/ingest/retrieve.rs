@@ -4,9 +4,9 @@
 
 use rusqlite::Connection;
 
-use super::{stored_text, IngestError};
-use crate::store::statements::{self as sql, ListFilter};
-use crate::xapi::{format_statement, parse_statements, Format, ListQuery, MoreCursor, StatementQuery};
+use super::{stored_text, IngestError, SOURCE_AUTHORITY_HOME_PAGE};
+use crate::store::statements::{self as sql, ActivityFilter, AgentFilter, ListFilter};
+use crate::xapi::{format_statement, Format, ListQuery, MoreCursor, StatementQuery};
 
 /// Largest page of statements (also what `limit=0` means).
 pub const MAX_PAGE: u32 = 500;
@@ -52,38 +52,27 @@ fn list_page(
     consistent_through: Option<String>,
 ) -> Result<Answer, IngestError> {
     let limit = if query.limit == 0 { MAX_PAGE } else { query.limit.min(MAX_PAGE) } as usize;
-    let mut filter = ListFilter {
+    let filter = ListFilter {
+        agent: query.agent.as_ref().map(|key| AgentFilter {
+            key: key.to_string(),
+            related: query.related_agents,
+            authority_of_source: key
+                .account()
+                .filter(|(home, _)| *home == SOURCE_AUTHORITY_HOME_PAGE)
+                .map(|(_, source)| source.to_string()),
+        }),
         verb: query.verb.clone(),
+        activity: query
+            .activity
+            .as_ref()
+            .map(|id| ActivityFilter { id: id.clone(), related: query.related_activities }),
         registration: query.registration.map(|r| r.to_string()),
         since: query.since.map(stored_text),
         until: query.until.map(stored_text),
         ascending: query.ascending,
         after,
-        ..ListFilter::default()
     };
-    let agent_key = query.agent.as_ref().map(|k| k.to_string());
-    match (&agent_key, query.related_agents) {
-        (Some(key), true) => filter.text_contains.extend(agent_hint(key)),
-        (Some(key), false) => filter.agent = Some(key.clone()),
-        (None, _) => {}
-    }
-    match (&query.activity, query.related_activities) {
-        (Some(iri), true) => filter.text_contains.push(format!("\"{iri}\"")),
-        (Some(iri), false) => filter.activity = Some(iri.clone()),
-        (None, _) => {}
-    }
-    let exact_activity = query.activity.as_deref().filter(|_| query.related_activities);
-    let exact_agent = agent_key.as_deref().filter(|_| query.related_agents);
-    let keep = |json: &str| {
-        if exact_activity.is_none() && exact_agent.is_none() {
-            return true;
-        }
-        let Ok(parsed) = parse_statements(json.as_bytes()) else { return false };
-        let Some(statement) = parsed.first() else { return false };
-        exact_activity.is_none_or(|iri| statement.related_activity_ids().contains(&iri))
-            && exact_agent.is_none_or(|key| statement.related_agent_keys().iter().any(|k| k.as_str() == key))
-    };
-    let mut rows = sql::list_statements(c, &filter, limit + 1, keep)?;
+    let mut rows = sql::list_statements(c, &filter, limit + 1)?;
     let more = if rows.len() > limit {
         rows.truncate(limit);
         let last = rows.last().map_or(0, |r| r.seq);
@@ -104,16 +93,6 @@ fn list_page(
     body.push('}');
     let last_modified = rows.iter().map(|r| &r.stored).max().cloned();
     Ok(Answer { body, consistent_through, last_modified })
-}
-
-/// A substring every statement naming this agent contains as sent, to narrow `related_agents`
-/// scans (the exact check follows): the account name, or the mailbox's local part.
-fn agent_hint(key: &str) -> Option<String> {
-    if let Some(account) = key.strip_prefix("account:") {
-        return account.split_once('|').map(|(_, name)| name.to_string());
-    }
-    let mailbox = key.strip_prefix("mbox:mailto:")?;
-    mailbox.rsplit_once('@').map(|(local, _)| format!("{local}@"))
 }
 
 fn formatted(json: &str, format: Format, langs: &[String]) -> String {

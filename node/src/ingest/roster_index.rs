@@ -1,9 +1,10 @@
-//! The roster as the ingest path matches statements against it: students by SIS account and by
-//! email, classes, and the item bank, held in memory and reloaded only when the roster changed
+//! The roster as the ingest path matches statements against it: students by SIS account, by email
+//! and by the SHA-1 of their `mailto:` IRI, classes, and the item bank, held in memory and reloaded only when the roster changed
 //! (so the writer never looks anything up, and the request path does it without SQL).
 
 use std::collections::{HashMap, HashSet};
 
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::store::statements::RosterRows;
@@ -20,6 +21,8 @@ pub struct RosterIndex {
     students_by_sourced_id: HashMap<String, String>,
     /// `mailto:` + lower-cased address → pseudonymous key.
     students_by_mailto: HashMap<String, String>,
+    /// Lowercase hex SHA-1 of a student's `mailto:` IRI (an `mbox_sha1sum`) → pseudonymous key.
+    students_by_mbox_sha1: HashMap<String, String>,
     classes: HashSet<String>,
     /// item_id → the quiz (activity) it belongs to.
     items: HashMap<String, String>,
@@ -39,10 +42,14 @@ impl RosterIndex {
     pub fn new(generation: [i64; 4], rows: RosterRows, home_page: &str) -> RosterIndex {
         let home_page = home_page.trim_end_matches('/').to_string();
         let mut students_by_mailto = HashMap::new();
+        let mut students_by_mbox_sha1 = HashMap::new();
         let mut students_by_sourced_id = HashMap::with_capacity(rows.students.len());
         for (sourced_id, pkey, email) in rows.students {
-            if let Some(email) = email.filter(|e| e.contains('@')) {
-                students_by_mailto.insert(format!("mailto:{}", email.trim().to_lowercase()), pkey.clone());
+            if let Some(email) = email.as_deref().map(str::trim).filter(|e| e.contains('@')) {
+                for mailto in mailto_spellings(email) {
+                    students_by_mbox_sha1.insert(mbox_sha1sum(&mailto), pkey.clone());
+                }
+                students_by_mailto.insert(format!("mailto:{}", email.to_lowercase()), pkey.clone());
             }
             students_by_sourced_id.insert(sourced_id, pkey);
         }
@@ -52,13 +59,16 @@ impl RosterIndex {
             home_page,
             students_by_sourced_id,
             students_by_mailto,
+            students_by_mbox_sha1,
             classes: rows.classes.into_iter().collect(),
             items: rows.items.into_iter().collect(),
         }
     }
 
     /// Matches an actor to a rostered student: an account on the SIS home page whose name is the
-    /// student's sourcedId, or an `mbox` equal to the student's email (case-insensitively).
+    /// student's sourcedId, an `mbox` equal to the student's email (case-insensitively), or an
+    /// `mbox_sha1sum` of the student's `mailto:` IRI (as the roster spells the address, with the
+    /// domain lower-cased, or all lower-case: a hash cannot be compared case-insensitively).
     pub fn match_actor(&self, key: Option<&IfiKey>) -> ActorMatch {
         let Some(key) = key else {
             return ActorMatch::Unmatched("anonymous group".into());
@@ -67,6 +77,8 @@ impl RosterIndex {
             (home.trim_end_matches('/') == self.home_page).then(|| self.students_by_sourced_id.get(name)).flatten()
         } else if let Some(mailto) = key.as_str().strip_prefix("mbox:") {
             self.students_by_mailto.get(&mailto.to_lowercase())
+        } else if let Some(sum) = key.as_str().strip_prefix("mbox_sha1sum:") {
+            self.students_by_mbox_sha1.get(sum)
         } else {
             None
         };
@@ -90,6 +102,26 @@ impl RosterIndex {
     pub fn item_quiz(&self, item_id: &str) -> Option<&str> {
         self.items.get(item_id).map(String::as_str)
     }
+}
+
+/// The `mailto:` IRIs a tool may have hashed for this roster email: as written, with the domain
+/// lower-cased (the canonical form of `mbox`), and all lower-case.
+fn mailto_spellings(email: &str) -> Vec<String> {
+    let domain_lowered = match email.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+        None => email.to_string(),
+    };
+    let mut spellings = vec![format!("mailto:{email}"), format!("mailto:{domain_lowered}")];
+    spellings.push(format!("mailto:{}", email.to_lowercase()));
+    spellings.dedup();
+    spellings
+}
+
+/// The xAPI `mbox_sha1sum` of a `mailto:` IRI: the lowercase hex SHA-1 of its text (Part 2
+/// §2.4.2.3). SHA-1 is what the spec defines for this identifier; it is a lookup key here, not a
+/// security measure (anyone holding the address can compute it).
+pub fn mbox_sha1sum(mailto: &str) -> String {
+    hex::encode(Sha1::digest(mailto.as_bytes()))
 }
 
 /// What `unmatched` records for an actor that matched no student: never a raw identifier. Email
@@ -145,6 +177,26 @@ mod tests {
         assert_eq!(value, format!("mbox sha256:{}", hex::encode(Sha256::digest(b"mailto:bob@school.example"))));
         assert!(!value.contains("bob"));
         assert_eq!(ix.match_actor(None), ActorMatch::Unmatched("anonymous group".into()));
+    }
+
+    #[test]
+    fn actors_match_by_mbox_sha1sum_of_the_roster_email() {
+        let ix = index();
+        // `printf %s mailto:test@beta.projecttincan.com | sha1sum`
+        assert_eq!(mbox_sha1sum("mailto:test@beta.projecttincan.com"), "dc39c1c5d822bcb2fdd67fd89ba184b5681a8082");
+        let key = |mailto: &str| IfiKey::parse(&format!("mbox_sha1sum:{}", mbox_sha1sum(mailto))).unwrap();
+        for spelling in
+            ["mailto:Ann.Lee@School.example", "mailto:Ann.Lee@school.example", "mailto:ann.lee@school.example"]
+        {
+            assert_eq!(ix.match_actor(Some(&key(spelling))), ActorMatch::Student("pk1".into()), "{spelling}");
+        }
+        let unknown = key("mailto:bob@school.example");
+        assert_eq!(ix.match_actor(Some(&unknown)), ActorMatch::Unmatched(unknown.to_string()));
+        assert_eq!(
+            ix.match_actor(Some(&key("ann.lee@school.example"))),
+            ActorMatch::Unmatched(key("ann.lee@school.example").to_string()),
+            "the hash covers the mailto: scheme"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Tests of the ingest path against a real store holding a small synthetic school: mapping to
 //! learning events, unmatched counters, idempotent resends and conflicts, voiding, class limits,
-//! the event sink hook, and reads.
+//! the event sink hook, and reads; `tests/related.rs`: mbox_sha1sum matching and the related,
+//! StatementRef and paging rules of list queries.
 
 use std::sync::Arc;
 
@@ -324,3 +325,5 @@ async fn lists_filter_and_page() {
     assert!(ids["statements"][0]["verb"].get("display").is_none());
     assert!(f.get(&[("statementId", "00000000-0000-4000-8000-000000000000")]).is_none());
 }
+
+mod related;

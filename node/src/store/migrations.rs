@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "releases", sql: include_str!("migrations/0006_releases.sql") },
     Migration { version: 7, name: "summary_mail", sql: include_str!("migrations/0007_summary_mail.sql") },
     Migration { version: 8, name: "indicator_progress", sql: include_str!("migrations/0008_indicator_progress.sql") },
+    Migration { version: 9, name: "statement_related", sql: include_str!("migrations/0009_statement_related.sql") },
 ];
 
 /// The version a fully migrated database has.

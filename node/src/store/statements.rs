@@ -1,12 +1,17 @@
 //! SQL for the xAPI statements resource: storing statements and their learning events, voiding,
-//! the `unmatched` counters, the roster lookups the ingest path caches, and the statement queries
-//! of `GET /xapi/statements`. Hot statements are prepared once per connection (`prepare_cached`).
+//! the `unmatched` counters, the roster lookups the ingest path caches; the side rows the
+//! `related_*` filters read ([`related`]) and the list query of `GET /xapi/statements` ([`list`]).
+//! Hot statements are prepared once per connection (`prepare_cached`).
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+mod list;
+mod related;
+
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::StoreError;
 use crate::events::LearningEvent;
+pub use list::{first_seq_stored_after, list_statements, ActivityFilter, AgentFilter, ListFilter, ListedStatement};
+pub use related::{backfill_advance, backfill_chunk, backfill_pending, insert_related, NewRelated, RelatedSet};
 
 /// One statement row to insert; `json` is the finalized statement text.
 #[derive(Debug, Clone, Copy)]
@@ -187,116 +192,6 @@ pub fn roster_rows(c: &Connection) -> Result<RosterRows, StoreError> {
     let mut st = c.prepare("SELECT item_id, activity_id FROM item")?;
     out.items = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(out)
-}
-
-/// The SQL side of a statements list query. Voided statements are never listed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListFilter {
-    /// IFI key the actor or (Agent/Group) object must have.
-    pub agent: Option<String>,
-    pub verb: Option<String>,
-    /// Activity id the object must have.
-    pub activity: Option<String>,
-    pub registration: Option<String>,
-    /// Substrings the statement text must contain (a cheap pre-filter for the `related_*` rules,
-    /// which the caller then checks exactly).
-    pub text_contains: Vec<String>,
-    /// Stored strictly after / at or before (same text form as the column).
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub ascending: bool,
-    /// Continue after this seq (in the listing order).
-    pub after: Option<i64>,
-}
-
-/// One listed statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListedStatement {
-    pub seq: i64,
-    pub stored: String,
-    pub json: String,
-}
-
-/// Statements matching `filter`, in order, for which `keep` holds; stops after `take` of them.
-pub fn list_statements(
-    c: &Connection,
-    filter: &ListFilter,
-    take: usize,
-    mut keep: impl FnMut(&str) -> bool,
-) -> Result<Vec<ListedStatement>, StoreError> {
-    let mut sql = String::from("SELECT seq, stored, json FROM statement WHERE voided = 0");
-    let mut args: Vec<SqlValue> = Vec::new();
-    // Appends `clause`, whose `?1`, `?2`... name the given values, renumbered after earlier ones.
-    let mut add = |clause: &str, values: Vec<SqlValue>| {
-        let mut clause = clause.to_string();
-        for i in (1..=values.len()).rev() {
-            clause = clause.replace(&format!("?{i}"), &format!("?{}", args.len() + i));
-        }
-        sql.push_str(&clause);
-        args.extend(values);
-    };
-    if let Some(agent) = &filter.agent {
-        add(" AND (actor = ?1 OR object = ?1)", vec![SqlValue::Text(agent.clone())]);
-    }
-    if let Some(verb) = &filter.verb {
-        add(" AND verb = ?1", vec![SqlValue::Text(verb.clone())]);
-    }
-    if let Some(activity) = &filter.activity {
-        add(" AND object = ?1", vec![SqlValue::Text(activity.clone())]);
-    }
-    if let Some(registration) = &filter.registration {
-        add(" AND registration = ?1", vec![SqlValue::Text(registration.clone())]);
-    }
-    for text in &filter.text_contains {
-        add(" AND instr(json, ?1) > 0", vec![SqlValue::Text(text.clone())]);
-    }
-    if let Some(since) = &filter.since {
-        add(" AND seq >= ?1", vec![SqlValue::Integer(first_seq_stored_after(c, since)?)]);
-    }
-    if let Some(until) = &filter.until {
-        add(" AND seq < ?1", vec![SqlValue::Integer(first_seq_stored_after(c, until)?)]);
-    }
-    if let Some(after) = filter.after {
-        add(if filter.ascending { " AND seq > ?1" } else { " AND seq < ?1" }, vec![SqlValue::Integer(after)]);
-    }
-    sql.push_str(if filter.ascending { " ORDER BY seq ASC" } else { " ORDER BY seq DESC" });
-    let mut st = c.prepare_cached(&sql)?;
-    let mut rows = st.query(params_from_iter(args))?;
-    let mut out = Vec::new();
-    while out.len() < take {
-        let Some(row) = rows.next()? else { break };
-        let json: String = row.get(2)?;
-        if keep(&json) {
-            out.push(ListedStatement { seq: row.get(0)?, stored: row.get(1)?, json });
-        }
-    }
-    Ok(out)
-}
-
-/// The first `seq` whose `stored` is after `at` (one past the last seq when none is): a binary
-/// search over `seq`, valid because `stored` strictly increases with `seq`.
-pub fn first_seq_stored_after(c: &Connection, at: &str) -> Result<i64, StoreError> {
-    let mut probe = c.prepare_cached("SELECT seq, stored FROM statement WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
-    let mut at_or_after = |seq: i64| -> Result<Option<(i64, String)>, StoreError> {
-        Ok(probe.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
-    };
-    let (Some((first, _)), Some(last)) = (
-        at_or_after(i64::MIN)?,
-        c.prepare_cached("SELECT max(seq) FROM statement")?.query_row([], |r| r.get::<_, Option<i64>>(0))?,
-    ) else {
-        return Ok(1);
-    };
-    // Invariant: every seq < lo is stored at or before `at`; every seq >= hi is stored after it.
-    let (mut lo, mut hi) = (first, last + 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match at_or_after(mid)? {
-            Some((seq, stored)) if seq < hi && stored.as_str() <= at => lo = seq + 1,
-            Some((seq, _)) if seq < hi => hi = seq,
-            _ => hi = mid,
-        }
-    }
-    Ok(lo)
 }
 
 /// Number of stored statements (voided included).

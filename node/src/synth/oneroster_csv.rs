@@ -1,50 +1,12 @@
 //! Writes the OneRoster 1.2 bulk CSV files (manifest, orgs, academicSessions, courses, classes,
-//! users, roles, enrollments, demographics) with the headers the 1EdTech CSV binding spells.
+//! users, roles, enrollments, demographics) with the headers the 1EdTech CSV binding spells
+//! (shared with the node's roster export: `import::bulk_files`).
 
 use std::io::Write;
 
-use chrono::NaiveDate;
-
 use super::model::{Person, SyntheticSchool};
 use super::rng::{stream, uuid, Purpose};
-
-pub(crate) const ORGS_HEADER: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId";
-pub(crate) const SESSIONS_HEADER: &str =
-    "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear";
-pub(crate) const COURSES_HEADER: &str =
-    "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes";
-pub(crate) const CLASSES_HEADER: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods";
-pub(crate) const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns";
-pub(crate) const ROLES_HEADER: &str =
-    "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId";
-pub(crate) const ENROLLMENTS_HEADER: &str =
-    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
-pub(crate) const DEMOGRAPHICS_HEADER: &str = "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus";
-
-/// The manifest's file entries: the nine files written are `bulk`, the rest `absent`.
-const MANIFEST_FILES: [(&str, &str); 21] = [
-    ("file.academicSessions", "bulk"),
-    ("file.categories", "absent"),
-    ("file.classes", "bulk"),
-    ("file.classResources", "absent"),
-    ("file.courses", "bulk"),
-    ("file.courseResources", "absent"),
-    ("file.demographics", "bulk"),
-    ("file.enrollments", "bulk"),
-    ("file.lineItemLearningObjectiveIds", "absent"),
-    ("file.lineItems", "absent"),
-    ("file.lineItemScoreScales", "absent"),
-    ("file.orgs", "bulk"),
-    ("file.resources", "absent"),
-    ("file.resultLearningObjectiveIds", "absent"),
-    ("file.results", "absent"),
-    ("file.resultScoreScales", "absent"),
-    ("file.roles", "bulk"),
-    ("file.scoreScales", "absent"),
-    ("file.userProfiles", "absent"),
-    ("file.userResources", "absent"),
-    ("file.users", "bulk"),
-];
+use crate::import::bulk_files::{date, manifest_rows, RosterFile};
 
 /// Role and enrollment sourcedIds come from their own streams (they exist only in the files).
 const ROLE_IDS: u64 = 1;
@@ -52,12 +14,8 @@ const ENROLLMENT_IDS: u64 = 2;
 
 type Csv<W> = csv::Writer<W>;
 
-fn header<W: Write>(w: &mut Csv<W>, header: &str) -> csv::Result<()> {
-    w.write_record(header.split(','))
-}
-
-fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+fn header<W: Write>(w: &mut Csv<W>, file: RosterFile) -> csv::Result<()> {
+    w.write_record(file.header())
 }
 
 fn flag(b: bool) -> &'static str {
@@ -69,19 +27,15 @@ fn flag(b: bool) -> &'static str {
 }
 
 pub(crate) fn manifest<W: Write>(_: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    w.write_record(["propertyName", "value"])?;
-    w.write_record(["manifest.version", "1.0"])?;
-    w.write_record(["oneroster.version", "1.2"])?;
-    for (file, mode) in MANIFEST_FILES {
-        w.write_record([file, mode])?;
+    let rows = manifest_rows("Lantern synthetic school", "lantern-synth");
+    for row in &rows {
+        w.write_record(row)?;
     }
-    w.write_record(["source.systemName", "Lantern synthetic school"])?;
-    w.write_record(["source.systemCode", "lantern-synth"])?;
-    Ok(MANIFEST_FILES.len() + 4)
+    Ok(rows.len() - 1)
 }
 
 pub(crate) fn orgs<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, ORGS_HEADER)?;
+    header(w, RosterFile::Orgs)?;
     let modified = school.date_last_modified();
     for org in [&school.district, &school.school] {
         let parent = org.parent.as_deref().unwrap_or("");
@@ -91,7 +45,7 @@ pub(crate) fn orgs<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::R
 }
 
 pub(crate) fn academic_sessions<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, SESSIONS_HEADER)?;
+    header(w, RosterFile::AcademicSessions)?;
     let modified = school.date_last_modified();
     for s in &school.sessions {
         let (start, end, year) = (date(s.start_date), date(s.end_date), s.school_year.to_string());
@@ -102,7 +56,7 @@ pub(crate) fn academic_sessions<W: Write>(school: &SyntheticSchool, w: &mut Csv<
 }
 
 pub(crate) fn courses<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, COURSES_HEADER)?;
+    header(w, RosterFile::Courses)?;
     let modified = school.date_last_modified();
     let year = &school.sessions[0].sourced_id;
     for c in &school.courses {
@@ -124,7 +78,7 @@ pub(crate) fn courses<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv
 }
 
 pub(crate) fn classes<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, CLASSES_HEADER)?;
+    header(w, RosterFile::Classes)?;
     let modified = school.date_last_modified();
     let terms = school.sessions[1..].iter().map(|s| s.sourced_id.as_str()).collect::<Vec<_>>().join(",");
     for c in &school.classes {
@@ -186,7 +140,7 @@ fn user_row<W: Write>(
 
 /// Students (agents: their guardians), then guardians (agents: their children), then teachers.
 pub(crate) fn users<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, USERS_HEADER)?;
+    header(w, RosterFile::Users)?;
     let join = |ids: Vec<&str>| ids.join(",");
     for s in &school.students {
         let agents = join(s.guardians.iter().map(|g| school.guardians[*g].person.sourced_id.as_str()).collect());
@@ -203,7 +157,7 @@ pub(crate) fn users<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
 }
 
 pub(crate) fn roles<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, ROLES_HEADER)?;
+    header(w, RosterFile::Roles)?;
     let mut ids = stream(school.params.seed, Purpose::Roster, ROLE_IDS);
     let modified = school.date_last_modified();
     let (begin, end) = (date(school.sessions[0].start_date), date(school.sessions[0].end_date));
@@ -225,7 +179,7 @@ pub(crate) fn roles<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::
 
 /// A teacher enrollment (primary) for each class, then one student enrollment per student.
 pub(crate) fn enrollments<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, ENROLLMENTS_HEADER)?;
+    header(w, RosterFile::Enrollments)?;
     let mut ids = stream(school.params.seed, Purpose::Roster, ENROLLMENT_IDS);
     let modified = school.date_last_modified();
     let (begin, end) = (date(school.sessions[0].start_date), date(school.sessions[0].end_date));
@@ -245,7 +199,7 @@ pub(crate) fn enrollments<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) ->
 }
 
 pub(crate) fn demographics<W: Write>(school: &SyntheticSchool, w: &mut Csv<W>) -> csv::Result<usize> {
-    header(w, DEMOGRAPHICS_HEADER)?;
+    header(w, RosterFile::Demographics)?;
     let modified = school.date_last_modified();
     for s in &school.students {
         let d = &s.demographics;

@@ -88,33 +88,6 @@ pub struct StatementCore {
     pub timestamp: Option<DateTime<Utc>>,
 }
 
-impl StatementCore {
-    fn collect_activity_ids<'a>(&'a self, ids: &mut Vec<&'a str>) {
-        match &self.object {
-            StatementObject::Activity(id) => ids.push(id),
-            StatementObject::SubStatement(sub) => sub.collect_activity_ids(ids),
-            _ => {}
-        }
-        ids.extend(self.context.activities.all());
-    }
-
-    fn collect_agent_keys<'a>(&'a self, keys: &mut Vec<&'a IfiKey>) {
-        let mut add = |actor: &'a Actor| keys.extend(actor.ifi().into_iter().chain(actor.members()));
-        add(&self.actor);
-        match &self.object {
-            StatementObject::Actor(actor) => add(actor),
-            StatementObject::SubStatement(sub) => sub.collect_agent_keys(keys),
-            _ => {}
-        }
-        if let Some(instructor) = &self.context.instructor {
-            keys.extend(instructor.ifi().into_iter().chain(instructor.members()));
-        }
-        if let Some(team) = &self.context.team {
-            keys.extend(team.ifi().into_iter().chain(team.members()));
-        }
-    }
-}
-
 /// A validated statement: the normalised JSON text (context activities as arrays, `timestamp` in
 /// UTC, `id` in lowercase; otherwise exactly as received) and the typed facts read from it. The
 /// text is what the LRS stores and returns; the facts always agree with it.
@@ -203,25 +176,6 @@ impl Statement {
     /// The statement as a JSON value (parses [`Statement::json_text`]).
     pub fn to_json(&self) -> Value {
         serde_json::from_str(&self.text).expect("a validated statement's text is JSON")
-    }
-
-    /// Activity ids the `related_activities` filter matches: the object (if an Activity), every
-    /// context activity, and the same in a SubStatement.
-    pub fn related_activity_ids(&self) -> Vec<&str> {
-        let mut ids = Vec::new();
-        self.core.collect_activity_ids(&mut ids);
-        ids
-    }
-
-    /// IFI keys the `related_agents` filter matches: actor, object, authority, instructor, team
-    /// (with Group members), and the same in a SubStatement.
-    pub fn related_agent_keys(&self) -> Vec<&IfiKey> {
-        let mut keys = Vec::new();
-        self.core.collect_agent_keys(&mut keys);
-        if let Some(authority) = &self.authority {
-            keys.extend(authority.ifi().into_iter().chain(authority.members()));
-        }
-        keys
     }
 
     /// Sets what the LRS assigns when storing: `id` if absent, `stored` and `authority` (always

@@ -5,14 +5,11 @@
 
 use lantern_node::alerts;
 use lantern_node::auth::{self, LinkTarget, Role};
+use lantern_node::store::test_school::{self, RatioItem, WrongAnswer};
+pub use lantern_node::store::test_school::{FOCUS, S1, S2};
 use lantern_node::store::StoreError;
-use rusqlite::params;
 
 use crate::support::{t0, TestNode, PASSWORD};
-
-pub const S1: &str = "p_s1";
-pub const S2: &str = "p_s2";
-pub const FOCUS: &str = "CCSS.MATH.CONTENT.6.RP.A.3";
 
 pub async fn seed(n: &TestNode) {
     let store = n.store.clone();
@@ -20,68 +17,44 @@ pub async fn seed(n: &TestNode) {
     tokio::task::spawn_blocking(move || {
         store
             .write_blocking(move |c| -> Result<(), StoreError> {
-                c.execute_batch(
-                    "INSERT INTO class (sourced_id, title, class_type, course_sourced_id, school_sourced_id, grades,
-                                        subjects, subject_codes, periods)
-                     VALUES ('class-1', 'Math 6A', 'scheduled', 'course-m6', 'school-1', '06', 'math', '', '1'),
-                            ('class-2', 'Math 6B', 'scheduled', 'course-m6', 'school-1', '06', 'math', '', '2');
-                     INSERT INTO person (pkey, sourced_id, username, given_name, family_name)
-                     VALUES ('p_s1', 'stu-1', 'ada', 'Ada', 'Lovelace'), ('p_s2', 'stu-2', 'bob', 'Bob', 'Babbage');
-                     INSERT INTO user_account (pkey, enabled, grades) VALUES ('p_s1', 1, '06'), ('p_s2', 1, '06');
-                     INSERT INTO roster_record (kind, sourced_id, rkey, pkey)
-                     VALUES ('enrollment', 'e1', 'r_e1', 'p_s1'), ('enrollment', 'e2', 'r_e2', 'p_s2');
-                     INSERT INTO enrollment (rkey, class_sourced_id, school_sourced_id, pkey, role)
-                     VALUES ('r_e1', 'class-1', 'school-1', 'p_s1', 'student'),
-                            ('r_e2', 'class-2', 'school-1', 'p_s2', 'student');
-                     INSERT INTO data_source (id, name, key, secret_sha256, created_at)
-                     VALUES (1, 'quiz', 'src_quiz', x'00', '2026-09-01T00:00:00.000Z');",
-                )?;
-                for i in 1..=6 {
-                    let item = format!("q{i}");
-                    c.execute(
-                        "INSERT INTO item (item_id, activity_id, title, max_score) VALUES (?1, ?2, ?3, 1.0)",
-                        params![item, format!("https://quiz.example/items/{item}"), format!("Ratio {i}")],
-                    )?;
-                    c.execute(
-                        "INSERT INTO item_standard (item_id, standard, position) VALUES (?1, ?2, 0)",
-                        params![item, FOCUS],
-                    )?;
-                    for (pos, (choice, misconception, correct)) in
-                        [("A", None, 1), ("B", Some("ratio-as-difference"), 0), ("C", Some("adds-parts"), 0)]
-                            .into_iter()
-                            .enumerate()
-                    {
-                        c.execute(
-                            "INSERT INTO item_choice (item_id, choice, misconception, is_correct, position)
-                             VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![item, choice, misconception, correct, pos],
-                        )?;
-                    }
-                }
+                test_school::two_classes(c)?;
+                test_school::quiz_source(c)?;
+                let ids: Vec<String> = (1..=6).map(|i| format!("q{i}")).collect();
+                let iris: Vec<String> = ids.iter().map(|id| format!("https://quiz.example/items/{id}")).collect();
+                let titles: Vec<String> = (1..=6).map(|i| format!("Ratio {i}")).collect();
+                let items: Vec<RatioItem<'_>> =
+                    (0..6).map(|i| RatioItem { item_id: &ids[i], activity_id: &iris[i], title: &titles[i] }).collect();
+                test_school::ratio_items(c, &items)?;
                 // Five wrong answers on q1..q5 this week, four signalling the same misconception.
-                for (seq, response) in [(1, "B"), (2, "B"), (3, "C"), (4, "B"), (5, "B")] {
-                    let at = format!("2026-09-1{}T09:00:00.000Z", seq % 4);
-                    c.execute(
-                        "INSERT INTO statement (seq, id, stored, timestamp, source_id, actor, verb, object, json)
-                         VALUES (?1, ?2, ?3, ?3, 1, 'mbox:ada', 'answered', ?4, '{}')",
-                        params![seq, format!("00000000-0000-4000-8000-00000000000{seq}"), at, format!("q{seq}")],
-                    )?;
-                    c.execute(
-                        "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, correct, response)
-                         VALUES (?1, 'p_s1', ?2, 'answered', ?3, 'class-1', 0, ?4)",
-                        params![seq, at, format!("q{seq}"), response],
-                    )?;
-                }
-                for (day, status) in [
-                    ("2026-09-07", "present"),
-                    ("2026-09-08", "absent"),
-                    ("2026-09-09", "present"),
-                    ("2026-09-10", "absent"),
-                    ("2026-09-11", "absent"),
-                    ("2026-09-14", "present"),
-                ] {
-                    c.execute("INSERT INTO attendance (pkey, date, status) VALUES ('p_s1', ?1, ?2)", [day, status])?;
-                }
+                let answered: Vec<(i64, &str, String, String)> = [(1, "B"), (2, "B"), (3, "C"), (4, "B"), (5, "B")]
+                    .into_iter()
+                    .map(|(seq, response)| {
+                        let id = format!("00000000-0000-4000-8000-00000000000{seq}");
+                        (seq, response, id, format!("2026-09-1{}T09:00:00.000Z", seq % 4))
+                    })
+                    .collect();
+                let answers: Vec<WrongAnswer<'_>> = answered
+                    .iter()
+                    .map(|(seq, response, id, at)| WrongAnswer {
+                        seq: *seq,
+                        statement_id: id,
+                        at,
+                        item_id: &ids[*seq as usize - 1],
+                        response,
+                    })
+                    .collect();
+                test_school::wrong_answers(c, &answers)?;
+                test_school::attendance(
+                    c,
+                    &[
+                        ("2026-09-07", "present"),
+                        ("2026-09-08", "absent"),
+                        ("2026-09-09", "present"),
+                        ("2026-09-10", "absent"),
+                        ("2026-09-11", "absent"),
+                        ("2026-09-14", "present"),
+                    ],
+                )?;
                 // Events were written straight into the tables: derive the indicators from them.
                 lantern_node::indicators::rebuild(c, &bkt, false)?;
                 Ok(())
@@ -114,20 +87,6 @@ pub async fn evaluate(n: &TestNode, student: &'static str) -> Vec<alerts::FlagCh
 
 /// A table's rows as text (to show a refused request changed nothing).
 pub fn dump(n: &TestNode, table: &str) -> Vec<String> {
-    let sql = format!("SELECT * FROM {table} ORDER BY 1");
-    n.store
-        .read_blocking(move |c| -> Result<Vec<String>, StoreError> {
-            let mut st = c.prepare(&sql)?;
-            let cols = st.column_count();
-            let rows = st
-                .query_map([], |r| {
-                    (0..cols)
-                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(|v| v.join("|"))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .unwrap()
+    let table = table.to_string();
+    n.store.read_blocking(move |c| test_school::dump(c, &table)).unwrap()
 }

@@ -1,6 +1,7 @@
 //! The xAPI statements resource over real HTTP: a node with a small synthetic school and a data
 //! source; statements posted, put and read back with the xAPI headers; every kind of bad input
-//! answered with the right status and error shape, leaving nothing stored.
+//! answered with the right status and error shape, leaving nothing stored; related filters and
+//! StatementRef targeting, paged.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use lantern_node::import::ImportOptions;
@@ -267,6 +268,11 @@ async fn about_needs_no_version_header() {
     let r = l.n.client.get(l.n.url("/xapi/about")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-experience-api-version"], VERSION);
+    // The security headers (shared with the aggregator; the node's live pages run inline scripts).
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], json!([VERSION]));
 }
@@ -312,4 +318,38 @@ async fn admins_manage_sources_and_see_unmatched() {
     let r = api(reqwest::Method::POST, "/api/v1/sources/nope/revoke").send().await.unwrap();
     assert_eq!(error_code(r).await, "not_found");
     assert_eq!(l.stored(), 1);
+}
+
+#[tokio::test]
+async fn related_filters_and_statement_refs_page_over_http() {
+    let l = lrs().await;
+    assert_eq!(l.post(&array(&l.statements[..12])).await.status(), 200);
+    let first: Value = serde_json::from_str(&l.statements[0]).unwrap();
+    let class = first["context"]["contextActivities"]["grouping"][1]["id"].as_str().unwrap().to_string();
+    let confirm = json!({"actor": {"mbox": "mailto:teacher@school.example"}, "verb": {"id": "http://x.example/confirmed"},
+                         "object": {"objectType": "StatementRef", "id": first["id"]}});
+    assert_eq!(l.post(&confirm.to_string()).await.status(), 200);
+    let in_class = l.statements[..12]
+        .iter()
+        .filter(|s| serde_json::from_str::<Value>(s).unwrap()["context"].to_string().contains(&class))
+        .count();
+    let query = |related: &'static str| {
+        let pairs = [("activity", class.as_str()), ("related_activities", related), ("limit", "2")];
+        l.req(reqwest::Method::GET, "").query(&pairs).send()
+    };
+    let mut page: Value = query("true").await.unwrap().json().await.unwrap();
+    assert!(page["statements"][0]["object"]["objectType"] == "StatementRef", "newest first: the confirmation");
+    let mut seen = 0;
+    loop {
+        seen += page["statements"].as_array().unwrap().len();
+        let more = page["more"].as_str().unwrap().to_string();
+        if more.is_empty() {
+            break;
+        }
+        let r = l.n.client.get(l.n.url(&more)).basic_auth(&l.cred.key, Some(&l.cred.secret));
+        page = r.header("X-Experience-API-Version", VERSION).send().await.unwrap().json().await.unwrap();
+    }
+    assert_eq!(seen, in_class + 1, "the class's statements and the one targeting one of them");
+    let plain: Value = query("false").await.unwrap().json().await.unwrap();
+    assert!(plain["statements"].as_array().unwrap().is_empty(), "the class is never the object");
 }

@@ -6,52 +6,22 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+use super::bulk_files::{date, manifest_rows, RosterFile};
 use super::demographics::{to_columns, ALL_COLUMNS as DEMOGRAPHICS_COLUMNS};
 use crate::import::error::{database, ImportError};
 use crate::store::roster::{self, records::Stored};
 
-const MANIFEST: &[(&str, &str)] = &[
-    ("manifest.version", "1.0"),
-    ("oneroster.version", "1.2"),
-    ("file.academicSessions", "bulk"),
-    ("file.categories", "absent"),
-    ("file.classes", "bulk"),
-    ("file.classResources", "absent"),
-    ("file.courses", "bulk"),
-    ("file.courseResources", "absent"),
-    ("file.demographics", "bulk"),
-    ("file.enrollments", "bulk"),
-    ("file.lineItemLearningObjectiveIds", "absent"),
-    ("file.lineItems", "absent"),
-    ("file.lineItemScoreScales", "absent"),
-    ("file.orgs", "bulk"),
-    ("file.resources", "absent"),
-    ("file.resultLearningObjectiveIds", "absent"),
-    ("file.results", "absent"),
-    ("file.resultScoreScales", "absent"),
-    ("file.roles", "bulk"),
-    ("file.scoreScales", "absent"),
-    ("file.userProfiles", "absent"),
-    ("file.userResources", "absent"),
-    ("file.users", "bulk"),
-    ("source.systemName", "Lantern node"),
-    ("source.systemCode", "lantern"),
-];
-
 /// Writes the stored roster to `dir` (created if missing) as OneRoster 1.2 bulk CSV files.
 pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError> {
     fs::create_dir_all(dir).map_err(|source| ImportError::Io { path: dir.to_owned(), source })?;
-    let mut manifest = Vec::new();
-    manifest.push(vec!["propertyName".to_owned(), "value".to_owned()]);
-    manifest.extend(MANIFEST.iter().map(|(name, value)| vec![(*name).to_owned(), (*value).to_owned()]));
+    let manifest = manifest_rows("Lantern node", "lantern").iter().map(|row| owned(row)).collect();
     write_csv(dir, "manifest.csv", manifest)?;
 
     let orgs = roster::load_orgs(conn).map_err(database("loading orgs"))?;
-    let mut rows =
-        vec![header(&["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"])];
+    let mut rows = vec![owned(&RosterFile::Orgs.header())];
     rows.extend(sorted(&orgs).map(|(id, org)| {
         let r = &org.record;
         record_row(id, org, [r.name.clone(), r.org_type.clone(), opt(&r.identifier), opt(&r.parent_sourced_id)])
@@ -59,17 +29,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "orgs.csv", rows)?;
 
     let sessions = roster::load_sessions(conn).map_err(database("loading academic sessions"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "title",
-        "type",
-        "startDate",
-        "endDate",
-        "parentSourcedId",
-        "schoolYear",
-    ])];
+    let mut rows = vec![owned(&RosterFile::AcademicSessions.header())];
     rows.extend(sorted(&sessions).map(|(id, session)| {
         let r = &session.record;
         record_row(
@@ -88,18 +48,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "academicSessions.csv", rows)?;
 
     let courses = roster::load_courses(conn).map_err(database("loading courses"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "schoolYearSourcedId",
-        "title",
-        "courseCode",
-        "grades",
-        "orgSourcedId",
-        "subjects",
-        "subjectCodes",
-    ])];
+    let mut rows = vec![owned(&RosterFile::Courses.header())];
     rows.extend(sorted(&courses).map(|(id, course)| {
         let r = &course.record;
         record_row(
@@ -119,22 +68,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "courses.csv", rows)?;
 
     let classes = roster::load_classes(conn).map_err(database("loading classes"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "title",
-        "grades",
-        "courseSourcedId",
-        "classCode",
-        "classType",
-        "location",
-        "schoolSourcedId",
-        "termSourcedIds",
-        "subjects",
-        "subjectCodes",
-        "periods",
-    ])];
+    let mut rows = vec![owned(&RosterFile::Classes.header())];
     rows.extend(sorted(&classes).map(|(id, class)| {
         let r = &class.record;
         record_row(
@@ -158,31 +92,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "classes.csv", rows)?;
 
     let users = roster::load_users(conn).map_err(database("loading users"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "enabledUser",
-        "username",
-        "userIds",
-        "givenName",
-        "familyName",
-        "middleName",
-        "identifier",
-        "email",
-        "sms",
-        "phone",
-        "agentSourcedIds",
-        "grades",
-        "password",
-        "userMasterIdentifier",
-        "resourceSourcedIds",
-        "preferredGivenName",
-        "preferredMiddleName",
-        "preferredFamilyName",
-        "primaryOrgSourcedId",
-        "pronouns",
-    ])];
+    let mut rows = vec![owned(&RosterFile::Users.header())];
     rows.extend(sorted(&users).map(|(id, user)| {
         let r = &user.record;
         let who = &r.identity;
@@ -216,18 +126,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "users.csv", rows)?;
 
     let roles = roster::load_roles(conn).map_err(database("loading roles"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "userSourcedId",
-        "roleType",
-        "role",
-        "beginDate",
-        "endDate",
-        "orgSourcedId",
-        "userProfileSourcedId",
-    ])];
+    let mut rows = vec![owned(&RosterFile::Roles.header())];
     rows.extend(sorted(&roles).map(|(id, role)| {
         let r = &role.record;
         record_row(
@@ -247,18 +146,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "roles.csv", rows)?;
 
     let enrollments = roster::load_enrollments(conn).map_err(database("loading enrollments"))?;
-    let mut rows = vec![header(&[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "classSourcedId",
-        "schoolSourcedId",
-        "userSourcedId",
-        "role",
-        "primary",
-        "beginDate",
-        "endDate",
-    ])];
+    let mut rows = vec![owned(&RosterFile::Enrollments.header())];
     rows.extend(sorted(&enrollments).map(|(id, enrollment)| {
         let r = &enrollment.record;
         record_row(
@@ -278,7 +166,7 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "enrollments.csv", rows)?;
 
     let demographics = roster::load_demographics(conn).map_err(database("loading demographics"))?;
-    let mut rows = vec![header(&DEMOGRAPHICS_COLUMNS)];
+    let mut rows = vec![owned(&RosterFile::Demographics.header())];
     rows.extend(sorted(&demographics).map(|(id, stored)| {
         let values = to_columns(&stored.record);
         let mut row = vec![id.clone(), "active".to_owned(), instant(stored.date_last_modified)];
@@ -288,7 +176,8 @@ pub fn export_oneroster(conn: &Connection, dir: &Path) -> Result<(), ImportError
     write_csv(dir, "demographics.csv", rows)
 }
 
-fn header(names: &[&str]) -> Vec<String> {
+/// A row of these texts.
+fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
 }
 
@@ -310,10 +199,6 @@ fn record_row<T, const N: usize>(id: &str, stored: &Stored<T>, rest: [String; N]
 
 fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
-}
-
-fn date(value: NaiveDate) -> String {
-    value.format("%Y-%m-%d").to_string()
 }
 
 fn instant(value: Option<DateTime<Utc>>) -> String {
