@@ -206,7 +206,17 @@ impl Rebuild<'_> {
 /// Recomputes every indicator table on `c` (the caller's transaction), each standard with its BKT
 /// parameters. `progress` shows a bar on stderr when it is a terminal.
 pub fn rebuild(c: &Connection, bkt: &BktModel, progress: bool) -> Result<RebuildReport, StoreError> {
-    Ok(run(c, bkt, progress, false)?.0)
+    Ok(with_small_cache(c, || run(c, bkt, progress, false))?.0)
+}
+
+/// Runs `f` with the connection's page cache at 32 MB: the rebuild streams every event once and
+/// keeps its own state in memory, so a big cache would only add to its peak memory.
+fn with_small_cache<T>(c: &Connection, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let before: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    c.pragma_update(None, "cache_size", -32_000)?;
+    let result = f();
+    c.pragma_update(None, "cache_size", before)?;
+    result
 }
 
 /// `rebuild`, also returning every student's answers per standard in event order (the rebuild's
@@ -216,7 +226,7 @@ pub fn rebuild_collecting_answers(
     bkt: &BktModel,
     progress: bool,
 ) -> Result<(RebuildReport, AnswersByStandard), StoreError> {
-    run(c, bkt, progress, true)
+    with_small_cache(c, || run(c, bkt, progress, true))
 }
 
 fn run(
