@@ -25,6 +25,18 @@ fn lantern(config: &Path) -> Command {
     cmd
 }
 
+/// A scratch directory with a `node.toml` for a node on a free loopback port:
+/// (directory, base URL, config path, data directory).
+fn node_dir() -> (tempfile::TempDir, String, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("node.toml");
+    let data = dir.path().join("data");
+    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\n", data.display().to_string()))
+        .unwrap();
+    (dir, format!("http://127.0.0.1:{port}"), config, data)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -79,13 +91,7 @@ fn batch(client_no: usize, n: usize, size: usize) -> (String, Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_acknowledged_statement_is_lost_or_duplicated_after_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let config = dir.path().join("node.toml");
-    let data = dir.path().join("data");
-    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\n", data.display().to_string()))
-        .unwrap();
+    let (_dir, base, config, _data) = node_dir(); // `_dir` keeps the directory until the end
     let (key, secret) = add_source(&config);
     let client = reqwest::Client::new();
     let mut node = serve(&config, &base, &client).await;
@@ -207,13 +213,7 @@ async fn post_all(base: String, key: String, secret: String, statements: Arc<Vec
 /// full rebuild computes from the stored events: nothing lost, nothing counted twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn indicators_survive_kill_9_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let config = dir.path().join("node.toml");
-    let data = dir.path().join("data");
-    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\n", data.display().to_string()))
-        .unwrap();
+    let (dir, base, config, data) = node_dir();
     let school = dir.path().join("school");
     let out = Command::new(env!("CARGO_BIN_EXE_lantern"))
         .args(["synth", "--students", "60", "--days", "4", "--out"])

@@ -8,7 +8,6 @@ use super::*;
 use crate::commands::RebuildArgs;
 use crate::store::indicators::reads::dump_derived;
 use crate::store::indicators::seed;
-use crate::store::migrations;
 
 const BKT: BktParams = BktParams { prior: 0.30, learn: 0.15, slip: 0.10, guess: 0.25 };
 const OWN: BktParams = BktParams { prior: 0.60, learn: 0.05, slip: 0.20, guess: 0.10 };
@@ -16,9 +15,7 @@ const STD_A: &str = "CCSS.MATH.CONTENT.6.RP.A.3";
 const STD_B: &str = "CCSS.MATH.CONTENT.6.NS.A.1";
 
 fn db() -> Connection {
-    let mut c = Connection::open_in_memory().unwrap();
-    c.pragma_update(None, "foreign_keys", "ON").unwrap();
-    migrations::migrate_to(&mut c, migrations::latest_version()).unwrap();
+    let c = seed::migrated_memory_db();
     seed::class(&c, "c1", "Math 6A", "06").unwrap();
     for k in ["p1", "p2"] {
         seed::student(&c, k, "Given", k, Some("c1")).unwrap();

@@ -220,3 +220,14 @@ pub fn bulk_events(
         }
     }
 }
+
+/// An in-memory database with every migration applied and foreign keys on: the start of the
+/// indicator tests' fixtures.
+#[cfg(test)]
+pub fn migrated_memory_db() -> Connection {
+    let mut c = Connection::open_in_memory().expect("an in-memory database opens");
+    c.pragma_update(None, "foreign_keys", "ON").expect("foreign keys turn on");
+    crate::store::migrations::migrate_to(&mut c, crate::store::migrations::latest_version())
+        .expect("the migrations apply");
+    c
+}
