@@ -156,6 +156,7 @@ impl AlertEvaluator {
                 }
                 for chunk in students.chunks(CHUNK) {
                     let (chunk, rules, now) = (chunk.to_vec(), rules.clone(), clock.now());
+                    let chunk_keys = chunk.clone();
                     // The facts are read on a reader; only the flag decisions take writer time.
                     let read_rules = rules.clone();
                     let facts = store
@@ -170,6 +171,8 @@ impl AlertEvaluator {
                         Ok(f) => f,
                         Err(e) => {
                             tracing::warn!("alert evaluation: {e}");
+                            // Evaluated at the next round rather than at the next sweep.
+                            dirty.mark(chunk_keys.iter().map(String::as_str));
                             continue;
                         }
                     };

@@ -49,7 +49,7 @@ fn run(conn: &Connection, stop: &Stop) {
     loop {
         {
             let stopped = flag.lock().unwrap_or_else(|p| p.into_inner());
-            let (stopped, _) = cv.wait_timeout(stopped, EVERY).unwrap_or_else(|p| p.into_inner());
+            let (stopped, _) = cv.wait_timeout_while(stopped, EVERY, |s| !*s).unwrap_or_else(|p| p.into_inner());
             if *stopped {
                 return;
             }

@@ -201,7 +201,12 @@ impl State {
     /// Applies `events` (in seq order, every one already stored) and returns the live events.
     pub(super) fn apply(&mut self, c: &Connection, events: &[LearningEvent]) -> Result<Vec<LiveEvent>, StoreError> {
         if self.bank.refresh(c)? {
+            // The item → standard mapping may have changed: answers held per standard may no
+            // longer be that standard's (out-of-order answers replay from the database instead).
             self.live.clear();
+            for entry in self.mastery.values_mut() {
+                entry.window = None;
+            }
         }
         let mut changes = Vec::new();
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
@@ -333,7 +338,9 @@ impl State {
             return Ok(m);
         }
         // Further back: replay this student × standard from the stored answers up to this one.
-        let history = sql::standard_answers(c, student, standard, seq)?;
+        let mut history = sql::standard_answers(c, student, standard, seq)?;
+        // As the engine skips events with an invalid time, so does the replay.
+        history.retain(|(a, _, _)| crate::indicators::date_of(a).is_ok());
         let mut m = Mastery::prior(&bkt);
         let mut weeks = BTreeMap::new();
         for (a_at, _, a_correct) in &history {

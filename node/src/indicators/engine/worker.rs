@@ -38,6 +38,8 @@ struct Shared {
     handed: AtomicI64,
     /// Set when a batch could not be queued: the thread re-reads from the database.
     behind: AtomicBool,
+    /// How many batches could not be queued since start.
+    times_behind: std::sync::atomic::AtomicU64,
     /// Highest seq whose derived rows are committed.
     flushed: watch::Sender<i64>,
 }
@@ -52,10 +54,21 @@ pub struct IndicatorWorker {
 impl IndicatorWorker {
     /// Starts the thread; it first catches up with events stored since the recorded progress.
     pub fn start(store: Store, engine: Arc<Engine>, dirty: Arc<DirtyStudents>) -> IndicatorWorker {
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        Self::start_with_queue(store, engine, dirty, QUEUE)
+    }
+
+    /// `start` with a queue of `queue` batches (tests use a tiny one to exercise catching up).
+    pub(crate) fn start_with_queue(
+        store: Store,
+        engine: Arc<Engine>,
+        dirty: Arc<DirtyStudents>,
+        queue: usize,
+    ) -> IndicatorWorker {
+        let (tx, rx) = mpsc::sync_channel(queue);
         let shared = Arc::new(Shared {
             handed: AtomicI64::new(0),
             behind: AtomicBool::new(false),
+            times_behind: std::sync::atomic::AtomicU64::new(0),
             flushed: watch::channel(0).0,
         });
         let s = shared.clone();
@@ -72,6 +85,7 @@ impl IndicatorWorker {
         let Some(max) = events.iter().map(|e| e.seq).max() else { return };
         self.shared.handed.fetch_max(max, Ordering::SeqCst);
         if self.tx.try_send(Msg::Events(events)).is_err() {
+            self.shared.times_behind.fetch_add(1, Ordering::Relaxed);
             self.shared.behind.store(true, Ordering::SeqCst);
         }
     }
@@ -85,6 +99,11 @@ impl IndicatorWorker {
         }
         let reached = matches!(tokio::time::timeout(wait, rx.wait_for(|f| *f >= target)).await, Ok(Ok(_)));
         reached
+    }
+
+    /// How many batches arrived while the queue was full (each made the engine re-read).
+    pub fn times_behind(&self) -> u64 {
+        self.shared.times_behind.load(Ordering::Relaxed)
     }
 
     /// Highest seq whose derived rows are committed.
@@ -112,11 +131,27 @@ struct Worker {
     last_flush: Instant,
     /// A read or write failed: start again from the recorded progress.
     failed: bool,
+    /// Highest seq whose live events were published (a restart re-applies, but does not
+    /// re-publish, what was already pushed to the stream).
+    published: i64,
+    /// A stop was asked for: the store may close under the last flush.
+    stopping: bool,
 }
 
 impl Worker {
     fn new(store: Store, engine: Arc<Engine>, dirty: Arc<DirtyStudents>, shared: Arc<Shared>) -> Worker {
-        Worker { store, engine, dirty, shared, cursor: 0, generation: 0, last_flush: Instant::now(), failed: false }
+        Worker {
+            store,
+            engine,
+            dirty,
+            shared,
+            cursor: 0,
+            generation: 0,
+            last_flush: Instant::now(),
+            failed: false,
+            published: 0,
+            stopping: false,
+        }
     }
 
     fn run(mut self, rx: &Receiver<Msg>) {
@@ -151,12 +186,15 @@ impl Worker {
             if events.len() >= FLUSH_EVENTS {
                 drained = false;
             }
-            if self.shared.behind.swap(false, Ordering::SeqCst) {
-                self.apply(events);
-                self.catch_up();
-            } else {
-                self.apply(events);
+            if stop {
+                self.stopping = true;
             }
+            if self.shared.behind.swap(false, Ordering::SeqCst) {
+                // A batch could not be queued: everything handed over is committed, so read it
+                // all from the database first; the cursor then skips the queued copies.
+                self.catch_up();
+            }
+            self.apply(events);
             let unflushed = self.engine.state().unflushed();
             if unflushed > 0
                 && (stop || unflushed >= FLUSH_EVENTS || (drained && self.last_flush.elapsed() >= FLUSH_EVERY))
@@ -211,10 +249,16 @@ impl Worker {
         }
     }
 
-    /// Applies the events after the cursor and publishes the live events.
+    /// Applies the events after the cursor and publishes the live events of those not published
+    /// before.
     fn apply(&mut self, mut events: Vec<LearningEvent>) {
         let cursor = self.cursor;
         events.retain(|e| e.seq > cursor);
+        if self.failed || events.is_empty() {
+            return;
+        }
+        // The cursor passes every event read, including any skipped below.
+        let last = events.iter().map(|e| e.seq).max().unwrap_or(cursor);
         // Ingest stores only valid times; an event that is not is skipped rather than retried forever.
         events.retain(|e| {
             let ok = crate::indicators::date_of(&e.at).is_ok();
@@ -223,14 +267,18 @@ impl Worker {
             }
             ok
         });
-        if self.failed || events.is_empty() {
-            return;
-        }
+        let published = self.published;
+        let split = events.partition_point(|e| e.seq <= published);
         let engine = self.engine.clone();
-        let result = self.store.read_blocking(|c| engine.state().apply(c, &events));
+        let result = self.store.read_blocking(|c| -> Result<_, StoreError> {
+            let mut state = engine.state();
+            state.apply(c, &events[..split])?;
+            state.apply(c, &events[split..])
+        });
         match result {
             Ok(live) => {
-                self.cursor = events.iter().map(|e| e.seq).max().unwrap_or(cursor);
+                self.cursor = last;
+                self.published = self.published.max(last);
                 engine.hub().publish(live);
             }
             Err(e) => {
@@ -267,7 +315,8 @@ impl Worker {
                 tracing::info!("indicators: the tables were rebuilt; resuming from the rebuild");
                 self.restart();
             }
-            Err(StoreError::Closed) => {}
+            // Closed while stopping: the events are stored, the next start applies them.
+            Err(StoreError::Closed) if self.stopping => {}
             Err(e) => {
                 tracing::warn!("indicators: writing: {e}");
                 self.failed = true;

@@ -1,4 +1,4 @@
-//! SQL of `indicator_progress` (migration 0009): the last learning event the indicator engine has
+//! SQL of `indicator_progress` (migration 0008): the last learning event the indicator engine has
 //! applied, and the generation `rebuild` bumps.
 
 use rusqlite::{params, Connection};
