@@ -114,7 +114,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Longest a read waits for the indicator engine to write what was acknowledged before it.
-pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+pub const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Reads of the node's own views wait (briefly) until the indicator engine has written every
 /// statement acknowledged before the read arrived, so a dashboard never shows less than what the

@@ -22,7 +22,7 @@ use crate::store::{Store, StoreError};
 /// Batches of events queued before the engine is considered behind.
 const QUEUE: usize = 1024;
 /// Longest time applied events wait in memory before they are written.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(150);
+pub const FLUSH_EVERY: Duration = Duration::from_millis(400);
 /// Most events applied before a write, whatever the time.
 const FLUSH_EVENTS: usize = 20_000;
 /// Events read per query when catching up from the database.
