@@ -125,25 +125,7 @@ pub fn event(c: &Connection, e: &LearningEvent) -> Result<(), StoreError> {
         e.item_id,
         e.session_id
     ])?;
-    c.prepare_cached(
-        "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, session_id, quiz_id, correct,
-           response, score, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        e.seq,
-        e.student_key,
-        e.at,
-        e.verb,
-        e.item_id,
-        e.class_id,
-        e.session_id,
-        e.quiz_id,
-        e.correct.map(i64::from),
-        e.response,
-        e.score,
-        e.duration_s
-    ])?;
-    Ok(())
+    crate::store::statements::insert_learning_event(c, e)
 }
 
 /// An answer event (verb "answered").
@@ -190,28 +172,9 @@ pub fn bulk_events(
     loop {
         c.execute_batch("BEGIN")?;
         let mut in_batch = 0;
-        {
-            let mut st = c.prepare_cached(
-                "INSERT INTO learning_event (seq, student_key, at, verb, item_id, class_id, session_id, quiz_id,
-                   correct, response, score, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            for e in (&mut *events).take(batch) {
-                st.execute(params![
-                    e.seq,
-                    e.student_key,
-                    e.at,
-                    e.verb,
-                    e.item_id,
-                    e.class_id,
-                    e.session_id,
-                    e.quiz_id,
-                    e.correct.map(i64::from),
-                    e.response,
-                    e.score,
-                    e.duration_s
-                ])?;
-                in_batch += 1;
-            }
+        for e in (&mut *events).take(batch) {
+            crate::store::statements::insert_learning_event(c, &e)?;
+            in_batch += 1;
         }
         c.execute_batch("COMMIT")?;
         n += in_batch;
