@@ -96,3 +96,36 @@ async fn live_class_page_and_mastery_grid_render_for_the_teacher() {
     assert!(r.text().await.unwrap().contains("Ada Lovelace"));
     assert_eq!(page("/classes/c2/live").await.status(), 403);
 }
+
+/// A read of the node's views waits until the indicator engine has written what was acknowledged
+/// before it: the engine's write is held behind a busy writer here, and the overview still shows
+/// the answer (without the wait it would read the tables before the write).
+#[tokio::test]
+async fn a_read_reflects_every_statement_acknowledged_before_it() {
+    use std::time::Duration;
+
+    use lantern_node::store::indicators::seed;
+    use lantern_node::store::StoreError;
+
+    let n = TestNode::start().await;
+    roster(&n).await;
+    let events = vec![answer(1, "p1", "c1", true)];
+    let stored = events.clone();
+    n.store.write(move |c| stored.iter().try_for_each(|e| seed::event(c, e))).await.unwrap();
+    // The writer is busy for a moment; the engine's write of these indicators queues behind it.
+    let store = n.store.clone();
+    let busy = tokio::spawn(async move {
+        store
+            .write(|_| {
+                std::thread::sleep(Duration::from_millis(300));
+                Ok::<_, StoreError>(())
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    n.node.state.event_sink.clone().unwrap().after_commit(events, Vec::new());
+    let v: Value = get(&n, "teacher", "/api/v1/classes/c1/overview").await.json().await.unwrap();
+    let p1 = v["students"].as_array().unwrap().iter().find(|s| s["student_key"] == "p1").unwrap();
+    assert_eq!(p1["mastery"]["CCSS.MATH.CONTENT.6.RP.A.3"]["evidence"], 1, "{v}");
+    busy.await.unwrap().unwrap();
+}
