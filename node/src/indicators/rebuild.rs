@@ -375,7 +375,7 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
     }
     first_answers.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     for (item, student, a) in first_answers {
-        scan::insert_item_response(c, item, student, a)?;
+        crate::store::indicators::insert_item_response(c, item, student, a)?;
     }
     for (item, (responders, correct, choices)) in &item_totals {
         let item_id = &r.items.names[*item as usize];
@@ -385,11 +385,11 @@ fn write(c: &Connection, r: Rebuild<'_>, events: u64, reordered: u64) -> Result<
         }
     }
     for (id, s) in r.session_ids.names.iter().zip(&r.sessions) {
-        scan::insert_session(c, id, s.class_id.as_deref(), &s.started_at, &s.last_at)?;
+        crate::store::indicators::touch_live_session(c, id, s.class_id.as_deref(), &s.started_at, &s.last_at)?;
     }
     for ((session, item), first_at) in &r.session_items {
         let session = &r.session_ids.names[*session as usize];
-        scan::insert_session_item(c, session, &r.items.names[*item as usize], first_at)?;
+        crate::store::indicators::touch_session_item(c, session, &r.items.names[*item as usize], first_at)?;
     }
     let attendance_students = crate::store::indicators::reads::students_with_marks(c)?;
     super::refresh_attendance(c, &attendance_students)?;

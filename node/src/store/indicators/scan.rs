@@ -4,7 +4,6 @@
 
 use rusqlite::{params, Connection};
 
-use super::FirstAnswer;
 use crate::store::StoreError;
 
 /// One learning event as the indicators see it, borrowed from the current row.
@@ -115,36 +114,5 @@ pub fn insert_item_stat(c: &Connection, item_id: &str, responders: u32, correct:
 pub fn insert_choice_count(c: &Connection, item_id: &str, response: &str, count: u32) -> Result<(), StoreError> {
     c.prepare_cached("INSERT INTO item_choice_count (item_id, response, count) VALUES (?1, ?2, ?3)")?
         .execute(params![item_id, response, count])?;
-    Ok(())
-}
-
-pub fn insert_session(
-    c: &Connection,
-    session_id: &str,
-    class_id: Option<&str>,
-    started_at: &str,
-    last_at: &str,
-) -> Result<(), StoreError> {
-    c.prepare_cached("INSERT INTO live_session (session_id, class_id, started_at, last_at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![session_id, class_id, started_at, last_at])?;
-    Ok(())
-}
-
-pub fn insert_session_item(c: &Connection, session_id: &str, item_id: &str, first_at: &str) -> Result<(), StoreError> {
-    c.prepare_cached("INSERT INTO session_item (session_id, item_id, first_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![session_id, item_id, first_at])?;
-    Ok(())
-}
-
-pub fn insert_item_response(
-    c: &Connection,
-    item_id: &str,
-    student_key: &str,
-    a: &FirstAnswer,
-) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO item_response (item_id, student_key, at, seq, correct, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![item_id, student_key, a.at, a.seq, i64::from(a.correct), a.response])?;
     Ok(())
 }
