@@ -16,6 +16,7 @@ pub mod scope;
 pub mod sources;
 pub mod statements;
 pub mod test_school;
+mod wal_sync;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the store is shut down")]
     Closed,
+    #[error("the write may not be on disk ({0}); the node refuses writes until it is restarted")]
+    NotDurable(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -131,9 +134,18 @@ impl Store {
                     .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
             }
         }
-        let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, opts.synchronous)?;
+        // `full`: the writer commits at SQLite's NORMAL level and `wal_sync` flushes the WAL before
+        // any caller hears back (the same durability, without the writer waiting for the disk).
+        let (writer_sync, syncer) = match opts.synchronous {
+            Synchronous::Full => (
+                Synchronous::Normal,
+                Some(wal_sync::WalSyncer::start(Box::new(wal_sync::WalFile::for_database(&opts.path)))?),
+            ),
+            Synchronous::Normal => (Synchronous::Normal, None),
+        };
+        let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, writer_sync)?;
         migrations::migrate_to(&mut conn, migrations::latest_version())?;
-        let writer = writer::WriterHandle::start(conn, opts.writer_queue)?;
+        let writer = writer::WriterHandle::start(conn, opts.writer_queue, syncer)?;
         let checkpointer =
             checkpointer::Checkpointer::start(open_connection(&opts.path, opts.key.as_ref(), false, opts.synchronous)?);
         let open_reader = {
@@ -373,6 +385,32 @@ mod tests {
         assert!(matches!(Store::open(&none), Err(StoreError::BadKey { .. })));
         let again = Store::open(&opts).unwrap();
         assert_eq!(count(&again), 1);
+    }
+
+    #[test]
+    fn full_durability_acknowledges_after_a_wal_flush_and_normal_without() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sync, flushed) in [(Synchronous::Full, true), (Synchronous::Normal, false)] {
+            let opts = StoreOptions {
+                path: dir.path().join(format!("{sync:?}.db")),
+                key: None,
+                readers: 1,
+                writer_queue: 4,
+                synchronous: sync,
+            };
+            let store = Store::open(&opts).unwrap();
+            for i in 0..3 {
+                store.write_blocking(move |c| insert_link(c, &format!("c{i}"))).unwrap();
+                assert_eq!(store.writer_stats().wal_flushes >= i + 1, flushed, "{sync:?}");
+            }
+            // The writer never waits for the disk inside COMMIT itself (1 = NORMAL).
+            let level: i64 = store
+                .write_blocking(|c| Ok::<_, StoreError>(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+                .unwrap();
+            assert_eq!(level, 1);
+            assert_eq!(count(&store), 3);
+            store.shutdown();
+        }
     }
 
     #[test]

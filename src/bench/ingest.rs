@@ -150,6 +150,8 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         "learning_events": events,
         "writer_jobs": stats.jobs,
         "writer_commits": stats.commits,
+        // Flushes of the WAL that acknowledged committed groups (durability "full", the default).
+        "wal_flushes": stats.wal_flushes,
         "peak_rss_mb": super::r3(super::peak_rss_mb()),
         // CPU time of this process (server and clients) and of the database writer thread, per
         // statement: steadier than wall-clock figures on a shared machine.
@@ -163,8 +165,9 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
 }
 
 /// Threads whose CPU time is reported: the database writer, the indicator engine, the node's HTTP
-/// workers, and the benchmark's own clients.
-const THREADS: [&str; 4] = ["lantern-writer", "lantern-indicat", "node-http", "bench-client"];
+/// workers, the WAL flush and checkpoint threads, and the benchmark's own clients.
+const THREADS: [&str; 6] =
+    ["lantern-writer", "lantern-indicat", "node-http", "lantern-walsync", "lantern-ckpt", "bench-client"];
 
 /// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
 pub fn process_cpu_seconds() -> f64 {

@@ -82,7 +82,12 @@ impl From<AuthError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::internal("accessing the database", e)
+        match e {
+            StoreError::NotDurable(_) | StoreError::Closed => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())
+            }
+            e => ApiError::internal("accessing the database", e),
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub writer_jobs: Gauge,
     pub writer_commits: Gauge,
     pub writer_failed_jobs: Gauge,
+    pub writer_wal_flushes: Gauge,
+    pub writer_refusing_writes: Gauge,
     pub login_failures: Counter,
 }
 
@@ -58,6 +60,8 @@ impl Metrics {
             writer_jobs: Gauge::default(),
             writer_commits: Gauge::default(),
             writer_failed_jobs: Gauge::default(),
+            writer_wal_flushes: Gauge::default(),
+            writer_refusing_writes: Gauge::default(),
             login_failures: Counter::default(),
             registry,
         };
@@ -71,6 +75,16 @@ impl Metrics {
             m.writer_commits.clone(),
         );
         m.registry.register("writer_failed_jobs", "Write jobs rolled back since start", m.writer_failed_jobs.clone());
+        m.registry.register(
+            "writer_wal_flushes",
+            "WAL flushes that acknowledged committed writes (durability full)",
+            m.writer_wal_flushes.clone(),
+        );
+        m.registry.register(
+            "writer_refusing_writes",
+            "1 when a WAL flush failed and writes are refused until restart",
+            m.writer_refusing_writes.clone(),
+        );
         m.registry.register("login_failures", "Failed login attempts", m.login_failures.clone());
         m
     }

@@ -1,7 +1,8 @@
 //! The single writer: a dedicated thread owns the read-write connection and drains a bounded queue
 //! of jobs. Jobs that arrive together share one transaction (group commit); each runs inside its
 //! own savepoint, so one failing job rolls back only itself. A job's caller hears back only after
-//! the shared transaction commits — acknowledged means durable.
+//! the shared transaction commits and, when the node is configured for `full` durability, after
+//! the WAL has been flushed to disk by `wal_sync` — acknowledged means durable.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,13 +11,17 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::wal_sync::{Reply, WalSyncer};
 use super::StoreError;
 
 /// Most jobs folded into one transaction; bounds commit latency under load.
 const MAX_GROUP: usize = 256;
 
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// Runs a job's commit hook (on the writer thread, in commit order) and returns its reply.
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) -> Reply + Send>;
+/// Runs a job in the open transaction (`Ok`): whether it succeeded and how to finish it; or
+/// refuses it unrun (`Err`: its caller gets the error at once).
+type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Option<(bool, Finish)> + Send>;
 
 enum Msg {
     Job(Job),
@@ -24,13 +29,17 @@ enum Msg {
 }
 
 /// Counters exported on /metrics.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct WriterStats {
     pub queue_depth: usize,
     pub queue_capacity: usize,
     pub jobs: u64,
     pub commits: u64,
     pub failed_jobs: u64,
+    /// WAL flushes that acknowledged committed groups (0 unless durability is `full`).
+    pub wal_flushes: u64,
+    /// Why writes are refused: a WAL flush failed (the node must be restarted).
+    pub refusing_writes: Option<String>,
 }
 
 #[derive(Default)]
@@ -38,6 +47,8 @@ struct Counters {
     jobs: AtomicU64,
     commits: AtomicU64,
     failed: AtomicU64,
+    /// From the WAL flush thread, when there is one.
+    syncer: Option<(Arc<AtomicU64>, Arc<std::sync::OnceLock<String>>)>,
 }
 
 pub(super) struct WriterHandle {
@@ -48,13 +59,19 @@ pub(super) struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub(super) fn start(conn: Connection, capacity: usize) -> Result<WriterHandle, StoreError> {
+    /// `syncer`: flush the WAL before replying (the connection then commits with SQLite's NORMAL
+    /// level); `None`: reply as soon as COMMIT returns.
+    pub(super) fn start(
+        conn: Connection,
+        capacity: usize,
+        syncer: Option<WalSyncer>,
+    ) -> Result<WriterHandle, StoreError> {
         let (tx, rx) = mpsc::channel(capacity);
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters { syncer: syncer.as_ref().map(WalSyncer::observers), ..Counters::default() });
         let c = counters.clone();
         let thread = std::thread::Builder::new()
             .name("lantern-writer".into())
-            .spawn(move || run(conn, rx, &c))
+            .spawn(move || run(conn, rx, syncer, &c))
             .map_err(|e| StoreError::Invalid(format!("cannot start the writer thread: {e}")))?;
         Ok(WriterHandle { tx, capacity, counters, thread: Mutex::new(Some(thread)) })
     }
@@ -78,7 +95,14 @@ impl WriterHandle {
         E: From<StoreError> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn: &Connection| {
+        let job: Job = Box::new(move |conn: Result<&Connection, StoreError>| {
+            let conn = match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = done_tx.send(Err(E::from(e)));
+                    return None;
+                }
+            };
             let result = f(conn);
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit: Result<(), StoreError>| {
@@ -90,10 +114,16 @@ impl WriterHandle {
                     (Err(e), _) => Err(e),
                     (Ok(_), Err(e)) => Err(E::from(e)),
                 };
-                // The caller may have gone away; the write stands either way.
-                let _ = done_tx.send(outcome);
+                Box::new(move |durable: Result<(), StoreError>| {
+                    let outcome = match (outcome, durable) {
+                        (Ok(_), Err(e)) => Err(E::from(e)),
+                        (outcome, _) => outcome,
+                    };
+                    // The caller may have gone away; the write stands either way.
+                    let _ = done_tx.send(outcome);
+                }) as Reply
             });
-            (ok, finish)
+            Some((ok, finish))
         });
         (job, done_rx)
     }
@@ -139,6 +169,8 @@ impl WriterHandle {
             jobs: self.counters.jobs.load(Ordering::Relaxed),
             commits: self.counters.commits.load(Ordering::Relaxed),
             failed_jobs: self.counters.failed.load(Ordering::Relaxed),
+            wal_flushes: self.counters.syncer.as_ref().map_or(0, |(n, _)| n.load(Ordering::Relaxed)),
+            refusing_writes: self.counters.syncer.as_ref().and_then(|(_, f)| f.get().cloned()),
         }
     }
 
@@ -157,7 +189,7 @@ impl WriterHandle {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: &Counters) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut syncer: Option<WalSyncer>, counters: &Counters) {
     let mut stop = false;
     while !stop {
         let Some(first) = rx.blocking_recv() else {
@@ -178,21 +210,33 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: &Counters) {
                 Err(_) => break,
             }
         }
-        run_group(&conn, batch, counters);
+        if let Some(why) = syncer.as_ref().and_then(WalSyncer::failure) {
+            for job in batch {
+                job(Err(super::wal_sync::not_durable(&why)));
+            }
+            continue;
+        }
+        run_group(&conn, batch, syncer.as_ref(), counters);
     }
     // Refuse whatever raced in after the stop: dropping the jobs drops their reply channels, and
     // their callers see `Closed`.
     rx.close();
     while rx.try_recv().is_ok() {}
+    // Every committed group's callers hear back before the writer is gone.
+    if let Some(s) = syncer.as_mut() {
+        s.stop();
+    }
 }
 
-fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
+fn run_group(conn: &Connection, batch: Vec<Job>, syncer: Option<&WalSyncer>, counters: &Counters) {
     let mut finishes = Vec::with_capacity(batch.len());
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        // Without a transaction the jobs cannot run. Dropping them drops their reply channels, so
-        // each caller gets an error and nothing was written.
+        // Without a transaction the jobs cannot run: each caller gets the error, nothing was written.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a transaction");
-        drop(batch);
+        let why = e.to_string();
+        for job in batch {
+            job(Err(StoreError::Invalid(format!("cannot begin a transaction: {why}"))));
+        }
         return;
     }
     for job in batch {
@@ -200,7 +244,10 @@ fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
         if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut st| st.execute([])) {
             tracing::error!(error = %e, "savepoint failed");
         }
-        let (ok, finish) = job(conn);
+        let Some((ok, finish)) = job(Ok(conn)) else {
+            let _ = conn.execute_batch("RELEASE job"); // a job given a connection always runs
+            continue;
+        };
         if !ok {
             counters.failed.fetch_add(1, Ordering::Relaxed);
         }
@@ -218,8 +265,10 @@ fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
     match commit {
         Ok(()) => {
             counters.commits.fetch_add(1, Ordering::Relaxed);
-            for f in finishes {
-                f(Ok(()));
+            let replies: Vec<Reply> = finishes.into_iter().map(|f| f(Ok(()))).collect();
+            match syncer {
+                Some(s) => s.acknowledge(replies),
+                None => replies.into_iter().for_each(|r| r(Ok(()))),
             }
         }
         Err(e) => {
@@ -227,7 +276,7 @@ fn run_group(conn: &Connection, batch: Vec<Job>, counters: &Counters) {
             let msg = e.to_string();
             tracing::error!(error = %msg, "commit failed; the group was rolled back");
             for f in finishes {
-                f(Err(StoreError::Invalid(format!("commit failed: {msg}"))));
+                f(Err(StoreError::Invalid(format!("commit failed: {msg}"))))(Ok(()));
             }
         }
     }

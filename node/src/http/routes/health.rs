@@ -15,6 +15,13 @@ pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse,
         .await
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unhealthy", format!("database: {e}")))?;
     let stats = state.store.writer_stats();
+    if let Some(why) = stats.refusing_writes {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unhealthy",
+            format!("writes are refused until the node is restarted: a WAL flush failed ({why})"),
+        ));
+    }
     Ok(axum::Json(json!({
         "status": "ok",
         "school_id": state.config.school_id,
@@ -31,5 +38,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     m.writer_jobs.set(s.jobs as i64);
     m.writer_commits.set(s.commits as i64);
     m.writer_failed_jobs.set(s.failed_jobs as i64);
+    m.writer_wal_flushes.set(s.wal_flushes as i64);
+    m.writer_refusing_writes.set(i64::from(s.refusing_writes.is_some()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], m.encode())
 }

@@ -15,6 +15,7 @@ pub use statements::{get_statements, post_statements, put_statements};
 
 use crate::http::ApiError;
 use crate::ingest::IngestError;
+use crate::store::StoreError;
 
 /// The xAPI version this LRS answers with.
 pub const XAPI_VERSION: &str = "1.0.3";
@@ -66,6 +67,7 @@ fn ingest_error(e: IngestError) -> ApiError {
         e @ (IngestError::ClassNotServed { .. } | IngestError::NoClass { .. }) => {
             ApiError::new(StatusCode::FORBIDDEN, "class_not_served", e.to_string())
         }
+        IngestError::Store(s @ (StoreError::NotDurable(_) | StoreError::Closed)) => ApiError::from(s),
         IngestError::Store(s) => ApiError::internal("storing statements", s),
     }
 }
