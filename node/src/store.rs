@@ -401,7 +401,7 @@ mod tests {
             let store = Store::open(&opts).unwrap();
             for i in 0..3 {
                 store.write_blocking(move |c| insert_link(c, &format!("c{i}"))).unwrap();
-                assert_eq!(store.writer_stats().wal_flushes >= i + 1, flushed, "{sync:?}");
+                assert_eq!(store.writer_stats().wal_flushes > i, flushed, "{sync:?}");
             }
             // The writer never waits for the disk inside COMMIT itself (1 = NORMAL).
             let level: i64 = store
