@@ -414,6 +414,22 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_is_built_without_shared_allocation_locks() {
+        // .cargo/config.toml sets these for the bundled SQLCipher; a build without them works
+        // but every connection contends for one page-cache and one allocation mutex.
+        let c = Connection::open_in_memory().unwrap();
+        let opts: Vec<String> = c
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(opts.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{opts:?}");
+        assert!(!opts.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{opts:?}");
+    }
+
+    #[test]
     fn key_material_forms() {
         assert!(DbKey::new("  ").is_err());
         assert_eq!(DbKey::new(&"0f".repeat(32)).unwrap().0, format!("x'{}'", "0f".repeat(32)));
