@@ -55,6 +55,9 @@ pub enum BenchCommand {
         /// Without the event sink (indicators, alerts): the ingest path alone.
         #[arg(long)]
         without_sink: bool,
+        /// The node's database encrypted at rest (SQLCipher, a random key in a key file).
+        #[arg(long)]
+        encrypted: bool,
     },
     /// POST acknowledgement → SSE event latency under background xAPI load over HTTP:
     /// load_statements_per_s, p50_ms, p99_ms.
@@ -85,8 +88,8 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
-        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink } => {
-            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds, without_sink })?
+        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink, encrypted } => {
+            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds, without_sink, encrypted })?
         }
         BenchCommand::Release { students, runs } => release::run(students, runs)?,
         BenchCommand::Aggregate { nodes, months, synchronous } => {

@@ -25,6 +25,8 @@ pub struct IngestParams {
     /// Run the node without its event sink (indicators and alerts), to measure the ingest path
     /// alone.
     pub without_sink: bool,
+    /// The node's database encrypted with SQLCipher.
+    pub encrypted: bool,
 }
 
 pub fn run(p: IngestParams) -> anyhow::Result<Value> {
@@ -45,7 +47,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
 
     let server_rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("node-http").enable_all().build()?;
-    let school = SchoolNode::start(&params, dir.path(), !p.without_sink, &server_rt)?;
+    let school = SchoolNode::start(&params, dir.path(), !p.without_sink, p.encrypted, &server_rt)?;
     let store = school.node.state.store.clone();
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -141,6 +143,7 @@ pub fn run(p: IngestParams) -> anyhow::Result<Value> {
         "p99_ms": super::r3(super::quantile(&lat, 0.99)),
         "acknowledged_missing": missing,
         "event_sink": !p.without_sink,
+        "encrypted": p.encrypted,
         "clients": p.clients,
         "batch": p.batch,
         "seconds": super::r3(seconds),

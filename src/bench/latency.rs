@@ -80,7 +80,7 @@ pub fn run(p: LatencyParams) -> anyhow::Result<Value> {
     eprintln!("bench latency: {total} background statements in {} batches of 10-25", background.len());
 
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let node = SchoolNode::start(&params, dir.path(), true, &server_rt)?;
+    let node = SchoolNode::start(&params, dir.path(), true, false, &server_rt)?;
     let probe = probe_class_of(&school, probe_class, &node)?;
     auth::add_user(
         &node.node.state.store,

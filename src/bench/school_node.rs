@@ -24,16 +24,27 @@ pub struct SchoolNode {
 impl SchoolNode {
     /// Writes the school into `dir/school`, starts a node on `127.0.0.1:0` with its data in
     /// `dir/node` (on the caller's runtime), imports the roster and item bank, and creates the data
-    /// source "bench". `with_sink: false` runs the node without its event sink (indicators, alerts).
+    /// source "bench". `with_sink: false` runs the node without its event sink (indicators, alerts);
+    /// `encrypted` gives its database a SQLCipher key (a random 256-bit key in a key file).
     pub fn start(
         params: &SynthParams,
         dir: &Path,
         with_sink: bool,
+        encrypted: bool,
         runtime: &tokio::runtime::Runtime,
     ) -> anyhow::Result<SchoolNode> {
         let school_dir = dir.join("school");
         synth::write_school(params, &school_dir).context("writing the synthetic school")?;
-        let config = NodeConfig { data_dir: dir.join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
+        let mut config =
+            NodeConfig { data_dir: dir.join("node"), listen: "127.0.0.1:0".parse()?, ..NodeConfig::default() };
+        if encrypted {
+            let mut key = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            let key_file = dir.join("db.key");
+            std::fs::write(&key_file, hex).context("writing the database key file")?;
+            config.database.key_file = Some(key_file);
+        }
         let node = runtime.block_on(async {
             if with_sink {
                 return anyhow::Ok(lantern_node::commands::start(config, Arc::new(SystemClock)).await?.0);
