@@ -248,7 +248,14 @@ fn open_connection(
         .map_err(|_| StoreError::BadKey { path: path.to_path_buf() })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Durability (the WAL flush before acknowledging) and concurrent readers rely on it.
+            return Err(StoreError::Invalid(format!(
+                "{}: the database cannot use WAL mode here (got {mode}); put it on a local file system",
+                path.display()
+            )));
+        }
         // Connections that write never checkpoint on commit: `checkpointer` does it on its own
         // thread (SQLite's default, every 1,000 pages, checkpointed and fsynced the database file
         // after nearly every busy ingest commit, on the writer thread).
