@@ -436,3 +436,52 @@ fn the_worker_catches_up_and_resumes_exactly_once() {
     store.write_blocking(|c| rebuild(c, &BKT.into(), false)).unwrap();
     assert_eq!(incremental, store.read_blocking(dump_derived).unwrap());
 }
+
+/// Ingest stores only valid times, but an event that has none (a database edited by hand) must not
+/// stop the engine: it is skipped, the cursor passes it, and the events after it are applied.
+#[test]
+fn the_worker_skips_an_event_with_an_invalid_time_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::open_temp(dir.path()).unwrap();
+    store
+        .write_blocking(|c| -> Result<(), StoreError> {
+            seed::class(c, "c1", "Math 6A", "06")?;
+            seed::student(c, "p1", "Given", "p1", Some("c1"))?;
+            seed::item(c, "i1", &[STD_A], &[("a", true, None), ("b", false, None)])?;
+            seed::item(c, "i2", &[STD_A], &[("a", true, None), ("b", false, None)])
+        })
+        .unwrap();
+    let events = vec![
+        seed::answer(1, "p1", "2026-09-07T09:00:00Z", "i1", Some(("c1", "s1")), true, "a"),
+        seed::answer(2, "p1", "not a time", "i2", Some(("c1", "s1")), false, "b"),
+        seed::answer(3, "p1", "2026-09-07T09:02:00Z", "i2", Some(("c1", "s1")), true, "a"),
+    ];
+    let b = events.clone();
+    store.write_blocking(move |c| b.iter().try_for_each(|e| seed::event(c, e))).unwrap();
+    let engine = Arc::new(Engine::new(BKT, Arc::new(LiveHub::new())));
+    let worker = IndicatorWorker::start_with_queue(store.clone(), engine, Arc::default(), 4);
+    worker.submit(events);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while worker.flushed_seq() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the engine stopped at {}", worker.flushed_seq());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    worker.stop();
+    let (responses, answered): (i64, i64) = store
+        .read_blocking(|c| -> Result<_, StoreError> {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM item_response), (SELECT responders FROM item_stat WHERE item_id = 'i2')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .unwrap();
+    // i1 from seq 1, i2 from seq 3 (the answer at seq 2 was skipped, not counted as i2's first).
+    assert_eq!((responses, answered), (2, 1));
+    let correct: i64 = store
+        .read_blocking(|c| -> Result<_, StoreError> {
+            Ok(c.query_row("SELECT correct FROM item_response WHERE item_id = 'i2'", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(correct, 1);
+}
