@@ -43,8 +43,10 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("the store is shut down")]
     Closed,
-    #[error("the write may not be on disk ({0}); the node refuses writes until it is restarted")]
+    #[error("the write may not be on disk ({0}); the node must restart")]
     NotDurable(String),
+    #[error("writes are refused until the node restarts: a WAL flush failed ({0})")]
+    Refused(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -136,14 +138,16 @@ impl Store {
         }
         // `full`: the writer commits at SQLite's NORMAL level and `wal_sync` flushes the WAL before
         // any caller hears back (the same durability, without the writer waiting for the disk).
-        let (writer_sync, syncer) = match opts.synchronous {
-            Synchronous::Full => (
-                Synchronous::Normal,
-                Some(wal_sync::WalSyncer::start(Box::new(wal_sync::WalFile::for_database(&opts.path)))?),
-            ),
-            Synchronous::Normal => (Synchronous::Normal, None),
+        let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, Synchronous::Normal)?;
+        let syncer = match opts.synchronous {
+            // The WAL file exists once the connection has read in WAL mode (open_connection has);
+            // it is opened here, before any write of this run.
+            Synchronous::Full => Some(wal_sync::WalSyncer::start(
+                Box::new(wal_sync::WalFile::for_database(&opts.path)),
+                Box::new(wal_sync::abort_process),
+            )?),
+            Synchronous::Normal => None,
         };
-        let mut conn = open_connection(&opts.path, opts.key.as_ref(), false, writer_sync)?;
         migrations::migrate_to(&mut conn, migrations::latest_version())?;
         let writer = writer::WriterHandle::start(conn, opts.writer_queue, syncer)?;
         let checkpointer =
@@ -184,6 +188,12 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         self.inner.writer.submit_with_hook(f, committed).await
+    }
+
+    /// Returns once everything committed before the call is on disk (with durability `full`; at
+    /// once with `normal`): an empty job, which is acknowledged after the next WAL flush.
+    pub async fn durable_barrier(&self) -> Result<(), StoreError> {
+        self.write(|_| Ok::<(), StoreError>(())).await
     }
 
     /// `write` for synchronous callers (CLI commands); never call it on an async executor thread.
@@ -260,6 +270,8 @@ fn open_connection(
         // thread (SQLite's default, every 1,000 pages, checkpointed and fsynced the database file
         // after nearly every busy ingest commit, on the writer thread).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // A read in WAL mode opens (creating if needed) the -wal file, which the WAL flush opens next.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     }
     conn.pragma_update(
         None,
@@ -357,6 +369,48 @@ mod tests {
         assert_eq!(count(&store), 180);
         let stats = store.writer_stats();
         assert!(stats.commits <= 200 && stats.jobs == 200, "{stats:?}");
+    }
+
+    /// When SQLite rolls a group's transaction back under a job (here the job does it itself; in
+    /// life an I/O error or a full disk), the jobs after it in the group must neither run in a
+    /// transaction of their own nor be reported committed.
+    #[test]
+    fn a_group_whose_transaction_is_rolled_back_commits_nothing_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_temp(dir.path()).unwrap();
+        let s = store.clone();
+        // Holds the writer while the next two jobs queue up and form one group.
+        let hold = std::thread::spawn(move || {
+            s.write_blocking(|c| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                insert_link(c, "first")
+            })
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let s = store.clone();
+        let breaks = std::thread::spawn(move || {
+            s.write_blocking(|c| {
+                insert_link(c, "undone")?;
+                c.execute_batch("ROLLBACK")?;
+                Ok::<_, StoreError>(())
+            })
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let after = store.write_blocking(|c| insert_link(c, "after"));
+        hold.join().unwrap().unwrap();
+        let broke = breaks.join().unwrap();
+        assert!(broke.is_err(), "{broke:?}");
+        assert!(after.is_err(), "the job after the rollback was reported committed");
+        let targets: Vec<String> = store
+            .read_blocking(|c| {
+                let mut st = c.prepare("SELECT target FROM account_link ORDER BY target")?;
+                let v = st.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+                Ok::<_, StoreError>(v)
+            })
+            .unwrap();
+        assert_eq!(targets, ["first"]);
+        store.write_blocking(|c| insert_link(c, "later")).unwrap();
+        assert_eq!(count(&store), 2);
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl From<AuthError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::NotDurable(_) | StoreError::Closed => {
+            StoreError::NotDurable(_) | StoreError::Refused(_) | StoreError::Closed => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())
             }
             e => ApiError::internal("accessing the database", e),

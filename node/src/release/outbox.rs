@@ -45,6 +45,12 @@ pub async fn deliver_pending(
     aggregator_url: &str,
 ) -> Result<Round, StoreError> {
     let pending: Vec<PendingRelease> = store.read(sql::pending_releases).await?;
+    if pending.is_empty() {
+        return Ok(Round::Delivered(0));
+    }
+    // A release is visible as soon as it commits but on disk only after the WAL flush: never send
+    // one a power cut could still take back (its budget spend would be forgotten with it).
+    store.durable_barrier().await?;
     let url = format!("{}/api/v1/releases", aggregator_url.trim_end_matches('/'));
     let mut delivered = 0;
     for p in pending {

@@ -11,14 +11,20 @@
 //! already runs the next group.
 //!
 //! Acknowledged still means durable against power loss: SQLite has written all of a commit's
-//! frames (with `write`, no user-space buffer) when COMMIT returns, and the flush starts after
-//! that. The database stays consistent whatever is lost after the last flush (SQLite's WAL
-//! checksums and salts discard a partly written tail; checkpoints flush the WAL before copying it
-//! and the database after). Readers see a commit when it is made, as before.
+//! frames (with `pwrite`, no user-space buffer) when COMMIT returns, and the flush starts after
+//! that; a flush through another descriptor of the same file flushes the same pages. At NORMAL
+//! SQLite still syncs the WAL header when it restarts the WAL and syncs WAL and database around
+//! every checkpoint, so the database stays consistent whatever is lost after the last flush.
+//!
+//! What changes: a commit is *visible* (to readers, commit hooks, the live stream) before it is
+//! on disk, for the few milliseconds until its flush. A power cut in between takes back something
+//! a teacher may have seen; nothing that was acknowledged. Whatever must not be taken back once it
+//! leaves the node (a sealed release: its budget spend) waits for `Store::durable_barrier` first.
 //!
 //! A failed flush leaves the disk's state unknown (the kernel may have dropped the pages it could
-//! not write): the waiting callers get an error and the store refuses every later write until the
-//! node is restarted, when SQLite recovers from what is on disk.
+//! not write) while those commits are visible and a checkpoint would copy them into the database
+//! file: the waiting callers get an error, later writes are refused, and the node stops
+//! (`abort_process`) to recover from what is on disk when restarted.
 
 use std::fs::File;
 use std::io;
@@ -30,12 +36,34 @@ use std::thread::JoinHandle;
 
 use super::StoreError;
 
+/// Committed groups that may wait for their flush before the writer waits too.
+const MAX_WAITING_GROUPS: usize = 64;
+
 /// Sends a caller its outcome once the write is durable (`Ok`) or cannot be made so (`Err`).
 pub(super) type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// Makes everything written to the WAL so far durable.
 pub(super) trait Flush: Send {
+    /// Called once before any commit: opens what the flushes need, so a write error reported
+    /// before the first flush is not missed by a file descriptor opened after it.
+    fn prepare(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     fn flush(&mut self) -> io::Result<()>;
+}
+
+/// What happens after a flush failed and the waiting callers were told.
+pub(super) type OnFailure = Box<dyn Fn(&str) + Send>;
+
+/// The node's reaction to a failed flush: commits after the last good flush are visible but may
+/// be gone from disk, and SQLite's checkpoints would copy whatever the WAL holds into the database
+/// file. The only safe course is PostgreSQL's: stop at once and let SQLite recover from what is on
+/// disk at the next start (the service manager restarts the node; quiz tools resend what was not
+/// acknowledged).
+pub(super) fn abort_process(why: &str) {
+    tracing::error!(error = %why, "cannot flush the WAL: the node stops now and recovers from disk when restarted");
+    eprintln!("lantern: cannot flush the database WAL ({why}); stopping so the database recovers from disk");
+    std::process::abort();
 }
 
 /// The database's `-wal` file, opened on first use and reopened if it was replaced (SQLite
@@ -58,9 +86,12 @@ impl WalFile {
         if self.open.as_ref().is_none_or(|(_, ino)| *ino != current) {
             let file = File::open(&self.path)?;
             let ino = file.metadata()?.ino();
-            // A WAL file SQLite just created must also have its directory entry on disk.
+            // A WAL file SQLite just created must also have its directory entry on disk (like
+            // SQLite, a file system that cannot sync directories is only warned about).
             if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                File::open(dir)?.sync_all()?;
+                if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+                    tracing::warn!("cannot sync the directory of {}: {e}", self.path.display());
+                }
             }
             self.open = Some((file, ino));
         }
@@ -72,6 +103,11 @@ impl WalFile {
 }
 
 impl Flush for WalFile {
+    fn prepare(&mut self) -> io::Result<()> {
+        let path = self.path.display().to_string();
+        self.file().map(drop).map_err(|e| io::Error::new(e.kind(), format!("opening {path}: {e}")))
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         let path = self.path.display().to_string();
         self.file().and_then(|f| f.sync_data()).map_err(|e| io::Error::new(e.kind(), format!("flushing {path}: {e}")))
@@ -80,21 +116,24 @@ impl Flush for WalFile {
 
 /// The flushing thread and what the writer needs to know of it.
 pub(super) struct WalSyncer {
-    tx: Option<mpsc::Sender<Vec<Reply>>>,
+    tx: Option<mpsc::SyncSender<Vec<Reply>>>,
     thread: Option<JoinHandle<()>>,
     failure: Arc<OnceLock<String>>,
     flushes: Arc<AtomicU64>,
 }
 
 impl WalSyncer {
-    pub(super) fn start(mut flush: Box<dyn Flush>) -> Result<WalSyncer, StoreError> {
-        let (tx, rx) = mpsc::channel::<Vec<Reply>>();
+    pub(super) fn start(mut flush: Box<dyn Flush>, on_failure: OnFailure) -> Result<WalSyncer, StoreError> {
+        flush.prepare().map_err(|e| StoreError::Invalid(format!("durability full: {e}")))?;
+        // Bounded: while the disk is stuck, the writer stops committing once this many groups
+        // wait for their flush (as it did when it flushed inside COMMIT itself).
+        let (tx, rx) = mpsc::sync_channel::<Vec<Reply>>(MAX_WAITING_GROUPS);
         let failure = Arc::new(OnceLock::new());
         let flushes = Arc::new(AtomicU64::new(0));
         let (f, n) = (failure.clone(), flushes.clone());
         let thread = std::thread::Builder::new()
             .name("lantern-walsync".into())
-            .spawn(move || run(&mut *flush, &rx, &f, &n))
+            .spawn(move || run(&mut *flush, &rx, &f, &n, &*on_failure))
             .map_err(|e| StoreError::Invalid(format!("cannot start the WAL flush thread: {e}")))?;
         Ok(WalSyncer { tx: Some(tx), thread: Some(thread), failure, flushes })
     }
@@ -105,8 +144,12 @@ impl WalSyncer {
             Some(tx) => tx.send(replies).err().map(|e| e.0),
             None => Some(replies),
         };
-        for r in undelivered.into_iter().flatten() {
-            r(Err(StoreError::Invalid("the write was committed but the WAL flush thread is gone".into())));
+        if let Some(replies) = undelivered {
+            let why = "the WAL flush thread is gone";
+            let _ = self.failure.set(why.into());
+            for r in replies {
+                r(Err(not_durable(why)));
+            }
         }
     }
 
@@ -136,7 +179,13 @@ impl Drop for WalSyncer {
     }
 }
 
-fn run(flush: &mut dyn Flush, rx: &mpsc::Receiver<Vec<Reply>>, failure: &OnceLock<String>, flushes: &AtomicU64) {
+fn run(
+    flush: &mut dyn Flush,
+    rx: &mpsc::Receiver<Vec<Reply>>,
+    failure: &OnceLock<String>,
+    flushes: &AtomicU64,
+    on_failure: &dyn Fn(&str),
+) {
     while let Ok(first) = rx.recv() {
         let mut replies = first;
         while let Ok(more) = rx.try_recv() {
@@ -154,11 +203,12 @@ fn run(flush: &mut dyn Flush, rx: &mpsc::Receiver<Vec<Reply>>, failure: &OnceLoc
                 }
             }
             Err(why) => {
-                if failure.set(why.clone()).is_ok() {
-                    tracing::error!(error = %why, "cannot flush the WAL: writes are refused until the node restarts");
-                }
+                let first = failure.set(why.clone()).is_ok();
                 for r in replies {
                     r(Err(not_durable(&why)));
+                }
+                if first {
+                    on_failure(&why);
                 }
             }
         }
@@ -190,7 +240,12 @@ mod tests {
     #[test]
     fn replies_come_after_a_flush_and_a_failed_flush_fails_every_later_one() {
         let script = Arc::new(Mutex::new(vec![Err(io::Error::other("disk gone")), Ok(())]));
-        let mut s = WalSyncer::start(Box::new(Scripted(script))).unwrap();
+        let reacted = Arc::new(AtomicU64::new(0));
+        let r = reacted.clone();
+        let on_failure = Box::new(move |_: &str| {
+            r.fetch_add(1, Ordering::Relaxed);
+        });
+        let mut s = WalSyncer::start(Box::new(Scripted(script)), on_failure).unwrap();
         let out = Arc::new(Mutex::new(Vec::new()));
         s.acknowledge(vec![reply_into(&out), reply_into(&out)]);
         while out.lock().unwrap().len() < 2 {
@@ -205,6 +260,7 @@ mod tests {
         assert_eq!(got[..2], [Ok(()), Ok(())]);
         assert!(got[2..].iter().all(|r| r.as_ref().is_err_and(|e| e.contains("disk gone"))), "{got:?}");
         assert_eq!(got.len(), 4);
+        assert_eq!(reacted.load(Ordering::Relaxed), 1, "the node reacts to the first failure once");
         assert!(s.failure().is_some_and(|f| f.contains("disk gone")));
         assert_eq!(s.flushes.load(Ordering::Relaxed), 1);
     }
@@ -216,7 +272,9 @@ mod tests {
         let conn = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
         let script = Arc::new(Mutex::new(vec![Err(io::Error::other("EIO")), Ok(())]));
-        let writer = WriterHandle::start(conn, 8, Some(WalSyncer::start(Box::new(Scripted(script))).unwrap())).unwrap();
+        let writer =
+            WriterHandle::start(conn, 8, Some(WalSyncer::start(Box::new(Scripted(script)), Box::new(|_| {})).unwrap()))
+                .unwrap();
         let insert =
             |w: &WriterHandle| w.submit_blocking(|c| Ok::<_, StoreError>(c.execute("INSERT INTO t VALUES (1)", [])?));
         assert_eq!(insert(&writer).unwrap(), 1);
@@ -226,10 +284,10 @@ mod tests {
         // Refused unrun: the failing flush came after the second insert committed, the third
         // never runs.
         let err = insert(&writer).unwrap_err();
-        assert!(matches!(&err, StoreError::NotDurable(_)), "{err}");
+        assert!(matches!(&err, StoreError::Refused(why) if why.contains("EIO")), "{err}");
         let rows =
             writer.submit_blocking(|c| Ok::<i64, StoreError>(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?));
-        assert!(matches!(rows, Err(StoreError::NotDurable(_))));
+        assert!(matches!(rows, Err(StoreError::Refused(_))));
         assert!(writer.stats().refusing_writes.is_some_and(|w| w.contains("EIO")));
         writer.shutdown();
         let check = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();

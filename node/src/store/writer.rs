@@ -212,7 +212,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut syncer: Option<WalSync
         }
         if let Some(why) = syncer.as_ref().and_then(WalSyncer::failure) {
             for job in batch {
-                job(Err(super::wal_sync::not_durable(&why)));
+                job(Err(StoreError::Refused(why.clone())));
             }
             continue;
         }
@@ -239,7 +239,8 @@ fn run_group(conn: &Connection, batch: Vec<Job>, syncer: Option<&WalSyncer>, cou
         }
         return;
     }
-    for job in batch {
+    let mut jobs = batch.into_iter();
+    while let Some(job) = jobs.next() {
         counters.jobs.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut st| st.execute([])) {
             tracing::error!(error = %e, "savepoint failed");
@@ -260,6 +261,19 @@ fn run_group(conn: &Connection, batch: Vec<Job>, syncer: Option<&WalSyncer>, cou
             tracing::error!(error = %e, "ending savepoint failed");
         }
         finishes.push(finish);
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error, a full disk, no memory):
+            // every job of the group so far is undone, and the rest must not run outside it.
+            tracing::error!(jobs = finishes.len() + jobs.len(), "the database rolled the group's transaction back");
+            let why = "the database rolled the transaction back (I/O error, disk full or out of memory)";
+            for f in finishes {
+                f(Err(StoreError::Invalid(why.into())))(Ok(()));
+            }
+            for job in jobs {
+                job(Err(StoreError::Invalid(why.into())));
+            }
+            return;
+        }
     }
     let commit = conn.execute_batch("COMMIT");
     match commit {

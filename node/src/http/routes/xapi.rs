@@ -67,7 +67,9 @@ fn ingest_error(e: IngestError) -> ApiError {
         e @ (IngestError::ClassNotServed { .. } | IngestError::NoClass { .. }) => {
             ApiError::new(StatusCode::FORBIDDEN, "class_not_served", e.to_string())
         }
-        IngestError::Store(s @ (StoreError::NotDurable(_) | StoreError::Closed)) => ApiError::from(s),
+        IngestError::Store(s @ (StoreError::NotDurable(_) | StoreError::Refused(_) | StoreError::Closed)) => {
+            ApiError::from(s)
+        }
         IngestError::Store(s) => ApiError::internal("storing statements", s),
     }
 }
