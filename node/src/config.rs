@@ -209,6 +209,7 @@ pub const ENV_OVERRIDES: &[(&str, &[&str])] = &[
     ("LANTERN_SMTP_FROM", &["smtp", "from"]),
     ("LANTERN_SMTP_SEND_DAY", &["smtp", "send_day"]),
     ("LANTERN_SMTP_SEND_TIME", &["smtp", "send_time"]),
+    ("LANTERN_SMTP_TIME_ZONE", &["smtp", "time_zone"]),
 ];
 
 impl NodeConfig {

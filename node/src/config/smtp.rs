@@ -104,11 +104,29 @@ pub struct SmtpConfig {
     pub password_file: Option<PathBuf>,
     /// The sender, e.g. `"Lincoln Middle School <lantern@lincoln.example>"`.
     pub from: String,
-    /// The day the summaries go out (the node has no time zone setting: the day and time are UTC).
+    /// The day the summaries go out, in `time_zone`.
     #[serde(default = "default_day")]
     pub send_day: SendDay,
+    /// The time of day they go out, in `time_zone`.
     #[serde(default = "default_time")]
     pub send_time: SendTime,
+    /// The clock `send_day` and `send_time` are read on: the node's local time (the server's time
+    /// zone, as the retention policy's purge schedule) or UTC.
+    #[serde(default = "default_zone")]
+    pub time_zone: SendZone,
+}
+
+/// Which clock the send day and time are read on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendZone {
+    /// The server's time zone (`TZ`, else `/etc/localtime`).
+    Local,
+    Utc,
+}
+
+fn default_zone() -> SendZone {
+    SendZone::Local
 }
 
 fn default_security() -> SmtpSecurity {
@@ -186,16 +204,19 @@ mod tests {
         let c = load("[smtp]\nhost = \"smtp.example.org\"\nfrom = \"Lantern <lantern@example.org>\"\n").unwrap();
         let s = c.smtp.unwrap();
         assert_eq!(
-            (s.security, s.port(), s.send_day, s.send_time.to_string()),
-            (SmtpSecurity::Starttls, 587, SendDay::Monday, "07:00".into())
+            (s.security, s.port(), s.send_day, s.send_time.to_string(), s.time_zone),
+            (SmtpSecurity::Starttls, 587, SendDay::Monday, "07:00".into(), SendZone::Local)
         );
         let c = load(
             "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\nfrom = \"a@b.example\"\n\
-             send_day = \"friday\"\nsend_time = \"16:30\"\n",
+             send_day = \"friday\"\nsend_time = \"16:30\"\ntime_zone = \"utc\"\n",
         )
         .unwrap();
         let s = c.smtp.unwrap();
-        assert_eq!((s.port(), s.send_day.weekday(), s.send_time.to_string()), (2525, Weekday::Fri, "16:30".into()));
+        assert_eq!(
+            (s.port(), s.send_day.weekday(), s.send_time.to_string(), s.time_zone),
+            (2525, Weekday::Fri, "16:30".into(), SendZone::Utc)
+        );
     }
 
     #[test]
@@ -232,6 +253,7 @@ mod tests {
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsend_time = \"7am\"\n", "expected HH:MM"),
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsend_day = \"someday\"\n", "someday"),
             ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n", "ssl"),
+            ("host = \"smtp.example.org\"\nfrom = \"a@b.example\"\ntime_zone = \"Europe/Paris\"\n", "Europe/Paris"),
             ("host = \"\"\nfrom = \"a@b.example\"\n", "smtp.host"),
             ("host = \"smtp.example.org\"\n", "missing field `from`"),
         ];

@@ -158,11 +158,12 @@ fn smtp(port: u16) -> SmtpConfig {
         from: "Lincoln Middle School <lantern@lincoln.example>".into(),
         send_day: SendDay::Monday,
         send_time: SendTime(NaiveTime::from_hms_opt(7, 0, 0).unwrap()),
+        time_zone: crate::config::smtp::SendZone::Utc,
     }
 }
 
 fn schedule() -> Schedule {
-    Schedule { day: Weekday::Mon, time: NaiveTime::from_hms_opt(7, 0, 0).unwrap() }
+    Schedule { day: Weekday::Mon, time: NaiveTime::from_hms_opt(7, 0, 0).unwrap(), zone: super::week::Zone::Utc }
 }
 
 /// The alert fixture with a tier-2 flag for S1 raised the day before `t0` (a Monday), and
