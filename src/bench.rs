@@ -58,6 +58,10 @@ pub enum BenchCommand {
         /// The node's database encrypted at rest (SQLCipher, a random key in a key file).
         #[arg(long)]
         encrypted: bool,
+        /// Runs, each on a fresh node; the figures are the median run's (by statements_per_s),
+        /// with every run's throughput under runs_statements_per_s.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
     },
     /// POST acknowledgement → SSE event latency under background xAPI load over HTTP:
     /// load_statements_per_s, p50_ms, p99_ms.
@@ -88,8 +92,9 @@ pub enum BenchCommand {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let result = match cmd {
         BenchCommand::Import { students, days } => import::run(students, days)?,
-        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink, encrypted } => {
-            ingest::run(ingest::IngestParams { statements, clients, batch, max_seconds, without_sink, encrypted })?
+        BenchCommand::Ingest { statements, clients, batch, max_seconds, without_sink, encrypted, runs } => {
+            let params = ingest::IngestParams { statements, clients, batch, max_seconds, without_sink, encrypted };
+            ingest::run_median(&params, runs)?
         }
         BenchCommand::Release { students, runs } => release::run(students, runs)?,
         BenchCommand::Aggregate { nodes, months, synchronous } => {
