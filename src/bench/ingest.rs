@@ -58,22 +58,6 @@ fn median_run(mut results: Vec<Value>) -> Value {
     median
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_median_run_is_reported_with_every_run() {
-        let runs: Vec<Value> =
-            [31.0, 27.0, 35.0].iter().map(|r| json!({"statements_per_s": r, "p99_ms": r * 2.0})).collect();
-        let m = median_run(runs);
-        assert_eq!(m["statements_per_s"], json!(31.0));
-        assert_eq!(m["p99_ms"], json!(62.0), "the figures are the median run's own");
-        assert_eq!(m["runs"], json!(3));
-        assert_eq!(m["runs_statements_per_s"], json!([31.0, 27.0, 35.0]));
-    }
-}
-
 pub fn run(p: IngestParams) -> anyhow::Result<Value> {
     anyhow::ensure!(p.statements > 0 && p.clients > 0 && p.batch > 0, "statements, clients and batch must be positive");
     let dir = tempfile::tempdir().context("creating a scratch directory")?;
@@ -240,4 +224,20 @@ fn stat_cpu_seconds(stat: &str) -> f64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_run_is_reported_with_every_run() {
+        let runs: Vec<Value> =
+            [31.0, 27.0, 35.0].iter().map(|r| json!({"statements_per_s": r, "p99_ms": r * 2.0})).collect();
+        let m = median_run(runs);
+        assert_eq!(m["statements_per_s"], json!(31.0));
+        assert_eq!(m["p99_ms"], json!(62.0), "the figures are the median run's own");
+        assert_eq!(m["runs"], json!(3));
+        assert_eq!(m["runs_statements_per_s"], json!([31.0, 27.0, 35.0]));
+    }
 }
