@@ -26,28 +26,10 @@ async fn get(n: &TestNode, b: &Browser, path: &str) -> (u16, String) {
 
 /// Posts a form (fields in order, repeats allowed); returns status, Location and body.
 async fn post(n: &TestNode, b: &Browser, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-    let body: String = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
-    let r = n
-        .client
-        .post(n.url(path))
-        .header("cookie", &b.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = n.client.post(n.url(path)).header("cookie", &b.cookie).form(fields).send().await.unwrap();
     let status = r.status().as_u16();
     let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
     (status, location, r.text().await.unwrap())
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The page's own content (the shared stylesheet names CSS classes such as `.flag`).
