@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod commands;
 pub mod config;

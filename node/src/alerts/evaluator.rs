@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::background::Background;
 use chrono::{DateTime, Utc};
 use lantern_policies::rules::RulesPolicy;
 use rusqlite::Connection;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use super::{evaluate_student, expire_due, AlertError, FlagChange};
 use crate::clock::Clock;
@@ -109,8 +109,7 @@ pub fn live_events(c: &Connection, changes: Vec<FlagChange>) -> Result<Vec<LiveE
 
 /// The background task; stop it with `stop().await`.
 pub struct AlertEvaluator {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Background,
 }
 
 impl AlertEvaluator {
@@ -122,8 +121,7 @@ impl AlertEvaluator {
         dirty: Arc<DirtyStudents>,
         sweep_every: Duration,
     ) -> AlertEvaluator {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
+        let task = Background::spawn(|mut stopped| async move {
             // The first sweep comes one period after start, not at once: a node that just started
             // has nothing new to say, and tests that prepare data right after start stay deterministic.
             let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + sweep_every, sweep_every);
@@ -186,11 +184,10 @@ impl AlertEvaluator {
                 }
             }
         });
-        AlertEvaluator { stop, task }
+        AlertEvaluator { task }
     }
 
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.task.stop().await;
     }
 }

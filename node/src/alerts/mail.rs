@@ -15,10 +15,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::background::Background;
 use chrono::{DateTime, Utc};
 use lantern_policies::rules::RulesPolicy;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use super::AlertError;
 use crate::auth::ts;
@@ -238,8 +237,7 @@ pub async fn send_week(
 /// The `node serve` task: every [`TICK`], sends (or retries) the latest week while it is less
 /// than [`SEND_WINDOW_HOURS`] old.
 pub struct SummaryMailer {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Background,
 }
 
 impl SummaryMailer {
@@ -274,8 +272,7 @@ impl SummaryMailer {
         clock: Arc<dyn Clock>,
         tick: Duration,
     ) -> SummaryMailer {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
+        let task = Background::spawn(|mut stopped| async move {
             loop {
                 let now = clock.now();
                 let week = MailWeek::latest(schedule, now);
@@ -304,12 +301,11 @@ impl SummaryMailer {
                 }
             }
         });
-        SummaryMailer { stop, task }
+        SummaryMailer { task }
     }
 
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.task.stop().await;
     }
 }
 

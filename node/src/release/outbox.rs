@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::background::Background;
 use rand::Rng;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use crate::store::releases::{self as sql, PendingRelease};
 use crate::store::{Store, StoreError};
@@ -94,8 +94,7 @@ pub async fn deliver_pending(
 /// The background sender.
 pub struct OutboxSender {
     wake: Arc<Notify>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Background,
 }
 
 impl OutboxSender {
@@ -104,9 +103,8 @@ impl OutboxSender {
     /// have queued a release).
     pub fn start(store: Store, aggregator_url: String, retry_cap: Duration) -> OutboxSender {
         let wake = Arc::new(Notify::new());
-        let (stop, mut stopped) = watch::channel(false);
         let w = wake.clone();
-        let task = tokio::spawn(async move {
+        let task = Background::spawn(|mut stopped| async move {
             let client = reqwest::Client::new();
             let mut failures = 0u32;
             loop {
@@ -136,7 +134,7 @@ impl OutboxSender {
                 }
             }
         });
-        OutboxSender { wake, stop, task }
+        OutboxSender { wake, task }
     }
 
     /// Try now (a release was just queued, or an operator asked).
@@ -151,8 +149,7 @@ impl OutboxSender {
 
     /// Ends the task (an attempt in flight is abandoned; its release stays pending).
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.task.stop().await;
     }
 }
 

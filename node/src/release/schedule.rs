@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::background::Background;
 use lantern_policies::envelope::NodeId;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use super::{last_ended_period, run_release, ReleaseKeys, ReleaseSummary};
 use crate::clock::Clock;
@@ -35,8 +35,7 @@ pub fn release_due_period(
 
 /// The background scheduler.
 pub struct ReleaseScheduler {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Background,
 }
 
 impl ReleaseScheduler {
@@ -50,8 +49,7 @@ impl ReleaseScheduler {
         interval: Duration,
         outbox: Arc<Notify>,
     ) -> ReleaseScheduler {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
+        let task = Background::spawn(|mut stopped| async move {
             loop {
                 let (s, p, n, k, c) = (store.clone(), policies.clone(), node.clone(), keys.clone(), clock.clone());
                 let result = tokio::task::spawn_blocking(move || release_due_period(&s, &p, &n, &k, c.as_ref())).await;
@@ -70,11 +68,10 @@ impl ReleaseScheduler {
                 }
             }
         });
-        ReleaseScheduler { stop, task }
+        ReleaseScheduler { task }
     }
 
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.task.stop().await;
     }
 }
