@@ -148,7 +148,7 @@ impl WalSyncer {
             let why = "the WAL flush thread is gone";
             let _ = self.failure.set(why.into());
             for r in replies {
-                r(Err(not_durable(why)));
+                r(Err(StoreError::NotDurable(why.into())));
             }
         }
     }
@@ -205,7 +205,7 @@ fn run(
             Err(why) => {
                 let first = failure.set(why.clone()).is_ok();
                 for r in replies {
-                    r(Err(not_durable(&why)));
+                    r(Err(StoreError::NotDurable(why.clone())));
                 }
                 if first {
                     on_failure(&why);
@@ -213,10 +213,6 @@ fn run(
             }
         }
     }
-}
-
-pub(super) fn not_durable(why: &str) -> StoreError {
-    StoreError::NotDurable(why.to_string())
 }
 
 #[cfg(test)]
